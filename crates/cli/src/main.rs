@@ -1,0 +1,2 @@
+//! The `caucus` command.
+fn main() {}

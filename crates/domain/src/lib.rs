@@ -1,0 +1,7 @@
+//! The pure rules and types of caucus. Nothing here does IO: every function takes the facts it needs
+//! and returns a value, and every decision carries its reasons, each naming a rulebook clause.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+pub mod decision;
+pub mod member;
+pub mod postcode;
