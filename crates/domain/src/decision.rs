@@ -11,7 +11,10 @@ pub struct Reason {
 
 impl Reason {
     pub fn new(clause: impl Into<String>, message: impl Into<String>) -> Self {
-        Reason { clause: clause.into(), message: message.into() }
+        Reason {
+            clause: clause.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -31,11 +34,17 @@ pub struct Decision {
 
 impl Decision {
     pub fn allow(reasons: Vec<Reason>) -> Self {
-        Decision { allowed: true, reasons }
+        Decision {
+            allowed: true,
+            reasons,
+        }
     }
 
     pub fn deny(reasons: Vec<Reason>) -> Self {
-        Decision { allowed: false, reasons }
+        Decision {
+            allowed: false,
+            reasons,
+        }
     }
 
     /// Combines several checks: allowed only if every part is; the reasons are those of the refusing
@@ -53,7 +62,11 @@ impl Decision {
 
     /// The reasons as one line, for a CLI or a log.
     pub fn explain(&self) -> String {
-        self.reasons.iter().map(|r| r.to_string()).collect::<Vec<_>>().join("; ")
+        self.reasons
+            .iter()
+            .map(|r| r.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 }
 

@@ -2,6 +2,9 @@
 //! and returns a value, and every decision carries its reasons, each naming a rulebook clause.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod vocabulary;
+
 pub mod decision;
 pub mod member;
 pub mod postcode;
+pub mod unit;

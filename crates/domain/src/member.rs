@@ -1,52 +1,8 @@
 //! The member's vocabulary: statuses of the lifecycle and payment methods, with the spellings used in
 //! the members CSV, the database and the API. The lifecycle's rules live in `lifecycle` and `status`.
-use serde::Serialize;
-use std::fmt;
+use crate::vocabulary::UnknownValue;
 
-macro_rules! spelled_enum {
-    ($(#[$meta:meta])* $name:ident, $what:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $text),+ }
-            }
-
-            pub fn parse(text: &str) -> Result<$name, UnknownValue> {
-                match text.trim() {
-                    $($text => Ok($name::$variant),)+
-                    other => Err(UnknownValue {
-                        what: $what,
-                        value: other.to_string(),
-                        expected: vec![$($text),+].join(", "),
-                    }),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-
-/// A value outside a fixed vocabulary, with the words that would have been accepted.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown {what} '{value}' (expected one of: {expected})")]
-pub struct UnknownValue {
-    pub what: &'static str,
-    pub value: String,
-    pub expected: String,
-}
-
-spelled_enum!(
+crate::spelled_enum!(
     /// Where a member stands on a date (SPEC 3.3).
     MemberStatus, "status" {
         Provisional => "provisional",
@@ -68,12 +24,15 @@ impl MemberStatus {
     pub fn is_member(self) -> bool {
         matches!(
             self,
-            MemberStatus::Provisional | MemberStatus::Active | MemberStatus::InArrears | MemberStatus::Suspended
+            MemberStatus::Provisional
+                | MemberStatus::Active
+                | MemberStatus::InArrears
+                | MemberStatus::Suspended
         )
     }
 }
 
-spelled_enum!(
+crate::spelled_enum!(
     /// How a member pays their dues.
     PaymentMethod, "payment method" {
         DirectDebit => "direct_debit",

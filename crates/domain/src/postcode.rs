@@ -52,7 +52,10 @@ impl Postcode {
 
 fn valid_inward(s: &str) -> bool {
     let b = s.as_bytes();
-    b.len() == 3 && b[0].is_ascii_digit() && b[1].is_ascii_alphabetic() && b[2].is_ascii_alphabetic()
+    b.len() == 3
+        && b[0].is_ascii_digit()
+        && b[1].is_ascii_alphabetic()
+        && b[2].is_ascii_alphabetic()
 }
 
 fn valid_outward(s: &str) -> bool {
@@ -89,7 +92,9 @@ mod tests {
 
     #[test]
     fn malformed_postcodes_are_refused_with_the_input_named() {
-        for bad in ["L1", "12345", "LL1 AAA", "L1 0A1", "ABCD 1AA", "L1 0AA X", "L£1 0AA"] {
+        for bad in [
+            "L1", "12345", "LL1 AAA", "L1 0A1", "ABCD 1AA", "L1 0AA X", "L£1 0AA",
+        ] {
             let err = Postcode::parse(bad).unwrap_err();
             assert!(matches!(err, PostcodeError::Malformed(_)), "{bad}");
         }
