@@ -4,7 +4,12 @@
 
 pub mod vocabulary;
 
+pub mod ballot;
+pub mod calendar;
 pub mod decision;
+pub mod lifecycle;
 pub mod member;
 pub mod postcode;
+pub mod rulebook;
+pub mod status;
 pub mod unit;

@@ -1,0 +1,201 @@
+//! A member's status on any date, as a pure function of their recorded history and the rulebook:
+//! the latest recorded transition on or before the date, then the moves nobody records (provisional
+//! to active, active to in arrears, in arrears to lapsed) applied as time passes.
+//!
+//! Date rules: the provisional period ends (the member is active) on the day `weeks` (+ extension)
+//! weeks after it began; a member is in arrears from the day after their paid-up-until date; they
+//! lapse `grace_months` calendar months after the arrears began (month ends clamp, see `calendar`).
+//! A status always holds on the day it begins, so a recorded transition is what the register shows on
+//! its own date.
+use time::Date;
+
+use crate::calendar::{add_days, add_months};
+use crate::decision::Reason;
+use crate::lifecycle::{provisional_end, TransitionReason};
+use crate::member::MemberStatus;
+use crate::rulebook::{self as clauses, Rulebook};
+
+/// One recorded change of status, as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub effective_on: Date,
+    pub status: MemberStatus,
+    pub reason: TransitionReason,
+}
+
+/// Everything the status depends on. Plain data: a store row and its transitions map onto it.
+///
+/// `paid_up_until` is the current value: derived arrears on past dates are exact only when payments
+/// made late were recorded as `renewed` transitions (the store does so when dues arrive in arrears).
+/// `provisional_extension_weeks` extends the latest provisional period (capped by the rulebook).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberHistory {
+    pub joined_on: Date,
+    pub continuous_since: Option<Date>,
+    pub paid_up_until: Option<Date>,
+    pub provisional_extension_weeks: u32,
+    pub transitions: Vec<Transition>,
+}
+
+impl MemberHistory {
+    /// A member who joined on `joined_on` with nothing else recorded.
+    pub fn joined(joined_on: Date) -> Self {
+        MemberHistory {
+            joined_on,
+            continuous_since: None,
+            paid_up_until: None,
+            provisional_extension_weeks: 0,
+            transitions: Vec::new(),
+        }
+    }
+}
+
+/// A member's status on a date, with why and until when.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusOn {
+    pub status: MemberStatus,
+    /// The first day of this status.
+    pub since: Date,
+    /// The day this status will change by itself if nothing is recorded meanwhile (the end of the
+    /// provisional period, the first day of arrears, the day of lapse); `None` if it will not.
+    pub changes_on: Option<Date>,
+    /// Start of the current unbroken membership, for rules on continuous membership; `None` when the
+    /// status is not that of a member.
+    pub continuous_since: Option<Date>,
+    pub reasons: Vec<Reason>,
+}
+
+/// The status on `on`, or `None` if the person was not yet on the register that day.
+pub fn status_on(history: &MemberHistory, on: Date, rulebook: &Rulebook) -> Option<StatusOn> {
+    // The latest transition on or before the date; of two on the same day, the one listed later.
+    let recorded = history
+        .transitions
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| t.effective_on <= on)
+        .max_by_key(|(i, t)| (t.effective_on, *i))
+        .map(|(_, t)| t);
+    let (status, since, first_reason) = match recorded {
+        Some(t) => (
+            t.status,
+            t.effective_on,
+            Reason::new(
+                t.reason.clause(),
+                format!(
+                    "recorded as {} from {} ({})",
+                    t.status, t.effective_on, t.reason
+                ),
+            ),
+        ),
+        None if on >= history.joined_on => (
+            MemberStatus::Provisional,
+            history.joined_on,
+            Reason::new(
+                clauses::PROVISIONAL,
+                format!("provisional from joining on {}", history.joined_on),
+            ),
+        ),
+        None => return None,
+    };
+    let mut state = Derivation {
+        status,
+        since,
+        changes_on: None,
+        reasons: vec![first_reason],
+    };
+    state.advance(history, on, rulebook);
+    let continuous_since = if state.status.is_member() {
+        Some(continuity_start(history, on, rulebook))
+    } else {
+        None
+    };
+    Some(StatusOn {
+        status: state.status,
+        since: state.since,
+        changes_on: state.changes_on,
+        continuous_since,
+        reasons: state.reasons,
+    })
+}
+
+struct Derivation {
+    status: MemberStatus,
+    since: Date,
+    changes_on: Option<Date>,
+    reasons: Vec<Reason>,
+}
+
+impl Derivation {
+    /// Applies the unrecorded moves that have happened by `on`, each at most once and in order, so
+    /// the loop ends after at most three steps.
+    fn advance(&mut self, history: &MemberHistory, on: Date, rulebook: &Rulebook) {
+        loop {
+            let next = match self.status {
+                MemberStatus::Provisional => {
+                    let end =
+                        provisional_end(self.since, history.provisional_extension_weeks, rulebook);
+                    Some((
+                        MemberStatus::Active,
+                        end,
+                        Reason::new(
+                            clauses::PROVISIONAL,
+                            format!("provisional period ended on {end}"),
+                        ),
+                    ))
+                }
+                MemberStatus::Active => history.paid_up_until.map(|paid| {
+                    let from = add_days(paid, 1).max(add_days(self.since, 1));
+                    (
+                        MemberStatus::InArrears,
+                        from,
+                        Reason::new(
+                            clauses::ARREARS,
+                            format!("paid up until {paid}: in arrears from {from}"),
+                        ),
+                    )
+                }),
+                MemberStatus::InArrears => {
+                    let months = rulebook.lapse().grace_months;
+                    let lapses_on =
+                        add_months(self.since, months as i32).max(add_days(self.since, 1));
+                    Some((MemberStatus::Lapsed, lapses_on, Reason::new(
+                        clauses::LAPSE,
+                        format!("in arrears for the {months}-month grace period: lapsed on {lapses_on}"),
+                    )))
+                }
+                _ => None,
+            };
+            match next {
+                Some((status, from, reason)) if from <= on => {
+                    self.status = status;
+                    self.since = from;
+                    self.reasons.push(reason);
+                }
+                Some((_, from, _)) => {
+                    self.changes_on = Some(from);
+                    return;
+                }
+                None => return,
+            }
+        }
+    }
+}
+
+/// The start of the member's current unbroken membership on `on`: the recorded `continuous_since`
+/// (or the joining date), moved forward to the latest rejoining or readmission where the rulebook
+/// says these reset continuity.
+fn continuity_start(history: &MemberHistory, on: Date, rulebook: &Rulebook) -> Date {
+    let recorded = history.continuous_since.unwrap_or(history.joined_on);
+    if !rulebook.rejoin_resets_continuity() {
+        return recorded;
+    }
+    history
+        .transitions
+        .iter()
+        .filter(|t| t.effective_on <= on && t.reason.starts_new_membership())
+        .map(|t| t.effective_on)
+        .fold(recorded, Date::max)
+}
+
+#[cfg(test)]
+mod tests;
