@@ -1,0 +1,1 @@
+//! Consistent online backups and restores.

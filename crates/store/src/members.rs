@@ -1,0 +1,372 @@
+//! Members: the current record, the recorded status transitions and the placements (postcode and
+//! units from a date). Bulk writes use multi-row statements of a fixed size so each engine prepares
+//! them once per connection.
+use crate::{on_pool, on_tx, Result, Store, Tx};
+use sqlx::Row;
+use std::collections::HashMap;
+use time::Date;
+
+/// `($1, $2), ($3, $4)` for `rows` rows of `cols` parameters.
+pub fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push_str(", ");
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push_str(", ");
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// A member's record as written: the fields of the members CSV plus where they are placed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct MemberRow {
+    pub membership_number: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub date_of_birth: Option<Date>,
+    pub address_line1: Option<String>,
+    pub address_line2: Option<String>,
+    pub town: Option<String>,
+    pub postcode: String,
+    pub joined_on: Date,
+    pub continuous_since: Date,
+    pub rate: String,
+    pub payment_method: String,
+    pub paid_up_until: Option<Date>,
+    pub registered_to_vote: bool,
+    pub trade_union: Option<String>,
+    pub status: String,
+    pub branch_unit_id: Option<i64>,
+    pub clp_unit_id: Option<i64>,
+    pub row_digest: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Member {
+    pub id: i64,
+    pub version: i64,
+    #[serde(flatten)]
+    pub row: MemberRow,
+}
+
+const ROW_COLUMNS: &str = "membership_number, given_name, family_name, email, phone, date_of_birth, \
+    address_line1, address_line2, town, postcode, joined_on, continuous_since, rate, payment_method, \
+    paid_up_until, registered_to_vote, trade_union, status, branch_unit_id, clp_unit_id, row_digest";
+const ROW_COLUMN_COUNT: usize = 21;
+/// Rows per multi-row INSERT (21 parameters each: 4,200, inside SQLite's and PostgreSQL's limits).
+pub const MEMBER_CHUNK: usize = 200;
+
+macro_rules! bind_row {
+    ($q:expr, $r:expr) => {
+        $q.bind(&$r.membership_number)
+            .bind(&$r.given_name)
+            .bind(&$r.family_name)
+            .bind(&$r.email)
+            .bind(&$r.phone)
+            .bind($r.date_of_birth)
+            .bind(&$r.address_line1)
+            .bind(&$r.address_line2)
+            .bind(&$r.town)
+            .bind(&$r.postcode)
+            .bind($r.joined_on)
+            .bind($r.continuous_since)
+            .bind(&$r.rate)
+            .bind(&$r.payment_method)
+            .bind($r.paid_up_until)
+            .bind($r.registered_to_vote)
+            .bind(&$r.trade_union)
+            .bind(&$r.status)
+            .bind($r.branch_unit_id)
+            .bind($r.clp_unit_id)
+            .bind(&$r.row_digest)
+    };
+}
+
+macro_rules! member_from_row {
+    ($r:expr) => {
+        Member {
+            id: $r.try_get("id")?,
+            version: $r.try_get("version")?,
+            row: MemberRow {
+                membership_number: $r.try_get("membership_number")?,
+                given_name: $r.try_get("given_name")?,
+                family_name: $r.try_get("family_name")?,
+                email: $r.try_get("email")?,
+                phone: $r.try_get("phone")?,
+                date_of_birth: $r.try_get("date_of_birth")?,
+                address_line1: $r.try_get("address_line1")?,
+                address_line2: $r.try_get("address_line2")?,
+                town: $r.try_get("town")?,
+                postcode: $r.try_get("postcode")?,
+                joined_on: $r.try_get("joined_on")?,
+                continuous_since: $r.try_get("continuous_since")?,
+                rate: $r.try_get("rate")?,
+                payment_method: $r.try_get("payment_method")?,
+                paid_up_until: $r.try_get("paid_up_until")?,
+                registered_to_vote: $r.try_get("registered_to_vote")?,
+                trade_union: $r.try_get("trade_union")?,
+                status: $r.try_get("status")?,
+                branch_unit_id: $r.try_get("branch_unit_id")?,
+                clp_unit_id: $r.try_get("clp_unit_id")?,
+                row_digest: $r.try_get("row_digest")?,
+            },
+        }
+    };
+}
+
+/// What the import needs to know of a member already on the register.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Existing {
+    pub id: i64,
+    pub row_digest: String,
+    pub status: String,
+    pub postcode: String,
+}
+
+pub async fn existing(tx: &mut Tx, numbers: &[&str]) -> Result<HashMap<String, Existing>> {
+    let mut out = HashMap::with_capacity(numbers.len());
+    for chunk in numbers.chunks(500) {
+        let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let sql = format!(
+            "SELECT id, membership_number, row_digest, status, postcode FROM members WHERE membership_number IN ({list})"
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for n in chunk {
+                q = q.bind(*n);
+            }
+            for r in q.fetch_all(c).await? {
+                out.insert(
+                    r.try_get("membership_number")?,
+                    Existing {
+                        id: r.try_get("id")?,
+                        row_digest: r.try_get("row_digest")?,
+                        status: r.try_get("status")?,
+                        postcode: r.try_get("postcode")?,
+                    },
+                );
+            }
+            Ok::<_, crate::StoreError>(())
+        })?;
+    }
+    Ok(out)
+}
+
+/// Inserts new members; returns each one's id by membership number.
+pub async fn insert_many(tx: &mut Tx, rows: &[MemberRow]) -> Result<HashMap<String, i64>> {
+    let mut ids = HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(MEMBER_CHUNK) {
+        let sql = format!(
+            "INSERT INTO members ({ROW_COLUMNS}) VALUES {} RETURNING id, membership_number",
+            placeholders(chunk.len(), ROW_COLUMN_COUNT)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for r in chunk {
+                q = bind_row!(q, r);
+            }
+            for r in q.fetch_all(c).await? {
+                ids.insert(r.try_get("membership_number")?, r.try_get("id")?);
+            }
+            Ok::<_, crate::StoreError>(())
+        })?;
+    }
+    Ok(ids)
+}
+
+/// Replaces a member's record, bumping its version.
+pub async fn update(tx: &mut Tx, id: i64, r: &MemberRow) -> Result<()> {
+    on_tx!(tx, |c| {
+        let q = sqlx::query(
+            "UPDATE members SET membership_number = $1, given_name = $2, family_name = $3, email = $4, phone = $5, \
+             date_of_birth = $6, address_line1 = $7, address_line2 = $8, town = $9, postcode = $10, joined_on = $11, \
+             continuous_since = $12, rate = $13, payment_method = $14, paid_up_until = $15, registered_to_vote = $16, \
+             trade_union = $17, status = $18, branch_unit_id = $19, clp_unit_id = $20, row_digest = $21, \
+             version = version + 1 WHERE id = $22",
+        );
+        bind_row!(q, r).bind(id).execute(c).await.map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// A recorded status transition.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct StatusRow {
+    pub member_id: i64,
+    pub effective_on: Date,
+    pub status: String,
+    pub reason_code: String,
+    pub actor: String,
+    pub audit_seq: i64,
+}
+
+pub async fn insert_status_history(tx: &mut Tx, rows: &[StatusRow]) -> Result<()> {
+    for chunk in rows.chunks(MEMBER_CHUNK) {
+        let sql = format!(
+            "INSERT INTO member_status_history (member_id, effective_on, status, reason_code, actor, audit_seq) VALUES {}",
+            placeholders(chunk.len(), 6)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for r in chunk {
+                q = q
+                    .bind(r.member_id)
+                    .bind(r.effective_on)
+                    .bind(&r.status)
+                    .bind(&r.reason_code)
+                    .bind(&r.actor)
+                    .bind(r.audit_seq);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+/// Where a member belonged from a date.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlacementRow {
+    pub member_id: i64,
+    pub effective_from: Date,
+    pub boundary_set: String,
+    pub postcode: String,
+    pub ward_code: Option<String>,
+    pub branch_unit_id: Option<i64>,
+    pub clp_unit_id: Option<i64>,
+    pub reason_code: String,
+    pub reallocation_run: Option<i64>,
+    pub audit_seq: i64,
+}
+
+pub async fn insert_placements(tx: &mut Tx, rows: &[PlacementRow]) -> Result<()> {
+    for chunk in rows.chunks(MEMBER_CHUNK) {
+        let sql = format!(
+            "INSERT INTO member_placements (member_id, effective_from, boundary_set, postcode, ward_code, \
+             branch_unit_id, clp_unit_id, reason_code, reallocation_run, audit_seq) VALUES {}",
+            placeholders(chunk.len(), 10)
+        );
+        on_tx!(tx, |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for r in chunk {
+                q = q
+                    .bind(r.member_id)
+                    .bind(r.effective_from)
+                    .bind(&r.boundary_set)
+                    .bind(&r.postcode)
+                    .bind(&r.ward_code)
+                    .bind(r.branch_unit_id)
+                    .bind(r.clp_unit_id)
+                    .bind(&r.reason_code)
+                    .bind(r.reallocation_run)
+                    .bind(r.audit_seq);
+            }
+            q.execute(c).await.map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
+}
+
+const MEMBER_COLUMNS: &str = "id, version, membership_number, given_name, family_name, email, phone, date_of_birth, \
+    address_line1, address_line2, town, postcode, joined_on, continuous_since, rate, payment_method, \
+    paid_up_until, registered_to_vote, trade_union, status, branch_unit_id, clp_unit_id, row_digest";
+
+pub async fn by_number(store: &Store, number: &str) -> Result<Option<Member>> {
+    let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE membership_number = $1");
+    on_pool!(store, |c| {
+        match sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(number).fetch_optional(c).await? {
+            Some(r) => Ok(Some(member_from_row!(r))),
+            None => Ok(None),
+        }
+    })
+}
+
+/// Members in id order after `after_id`, optionally only those placed in one of `units` (as branch or
+/// CLP), a page at a time.
+pub async fn page(store: &Store, units: Option<&[i64]>, after_id: i64, limit: i64) -> Result<Vec<Member>> {
+    let filter = match units {
+        Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+        Some(ids) => {
+            let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+            format!("AND (clp_unit_id IN ({list}) OR branch_unit_id IN ({list}))")
+        }
+        None => String::new(),
+    };
+    let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id > $1 {filter} ORDER BY id LIMIT $2");
+    on_pool!(store, |c| {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(after_id).bind(limit).fetch_all(c).await?;
+        rows.iter().map(|r| Ok(member_from_row!(r))).collect()
+    })
+}
+
+pub async fn count(store: &Store) -> Result<i64> {
+    on_pool!(store, |c| {
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM members").fetch_one(c).await?;
+        Ok(r.try_get("n")?)
+    })
+}
+
+/// Every recorded status transition of a member, in effective order.
+pub async fn status_history(store: &Store, member_id: i64) -> Result<Vec<StatusRow>> {
+    on_pool!(store, |c| {
+        let rows = sqlx::query(
+            "SELECT member_id, effective_on, status, reason_code, actor, audit_seq FROM member_status_history \
+             WHERE member_id = $1 ORDER BY effective_on, id",
+        )
+        .bind(member_id)
+        .fetch_all(c)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StatusRow {
+                    member_id: r.try_get("member_id")?,
+                    effective_on: r.try_get("effective_on")?,
+                    status: r.try_get("status")?,
+                    reason_code: r.try_get("reason_code")?,
+                    actor: r.try_get("actor")?,
+                    audit_seq: r.try_get("audit_seq")?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// Every placement of a member, in effective order.
+pub async fn placements(store: &Store, member_id: i64) -> Result<Vec<PlacementRow>> {
+    on_pool!(store, |c| {
+        let rows = sqlx::query(
+            "SELECT member_id, effective_from, boundary_set, postcode, ward_code, branch_unit_id, clp_unit_id, \
+             reason_code, reallocation_run, audit_seq FROM member_placements WHERE member_id = $1 \
+             ORDER BY effective_from, id",
+        )
+        .bind(member_id)
+        .fetch_all(c)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PlacementRow {
+                    member_id: r.try_get("member_id")?,
+                    effective_from: r.try_get("effective_from")?,
+                    boundary_set: r.try_get("boundary_set")?,
+                    postcode: r.try_get("postcode")?,
+                    ward_code: r.try_get("ward_code")?,
+                    branch_unit_id: r.try_get("branch_unit_id")?,
+                    clp_unit_id: r.try_get("clp_unit_id")?,
+                    reason_code: r.try_get("reason_code")?,
+                    reallocation_run: r.try_get("reallocation_run")?,
+                    audit_seq: r.try_get("audit_seq")?,
+                })
+            })
+            .collect()
+    })
+}

@@ -1,0 +1,227 @@
+//! Boundary reallocation as set-based SQL over ranges of member ids. Each range commits with the run's
+//! checkpoint, so a killed run resumes where it stopped, and a rerun never places a member twice (the
+//! unique index on (run, member) guards it).
+use crate::{on_pool, on_tx, Result, Store, Tx};
+use sqlx::Row;
+use time::Date;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Run {
+    pub id: i64,
+    pub to_set: String,
+    pub from_set: String,
+    pub effective_on: Date,
+    pub last_member_id: i64,
+}
+
+pub const PLACEMENT_REASON: &str = "boundary_reallocation";
+
+pub async fn unfinished(store: &Store, to_set: &str, effective_on: Date) -> Result<Option<Run>> {
+    on_pool!(store, |c| {
+        let r = sqlx::query(
+            "SELECT id, to_set, from_set, effective_on, last_member_id FROM reallocation_runs \
+             WHERE to_set = $1 AND effective_on = $2 AND finished_at IS NULL ORDER BY id DESC LIMIT 1",
+        )
+        .bind(to_set)
+        .bind(effective_on)
+        .fetch_optional(c)
+        .await?;
+        match r {
+            Some(r) => Ok(Some(Run {
+                id: r.try_get("id")?,
+                to_set: r.try_get("to_set")?,
+                from_set: r.try_get("from_set")?,
+                effective_on: r.try_get("effective_on")?,
+                last_member_id: r.try_get("last_member_id")?,
+            })),
+            None => Ok(None),
+        }
+    })
+}
+
+pub async fn start(tx: &mut Tx, to_set: &str, from_set: &str, effective_on: Date, started_at: &str) -> Result<i64> {
+    let id: i64 = on_tx!(tx, |c| {
+        let r = sqlx::query(
+            "INSERT INTO reallocation_runs (to_set, from_set, effective_on, started_at) VALUES ($1, $2, $3, $4) \
+             RETURNING id",
+        )
+        .bind(to_set)
+        .bind(from_set)
+        .bind(effective_on)
+        .bind(started_at)
+        .fetch_one(c)
+        .await?;
+        r.try_get("id")
+    })?;
+    Ok(id)
+}
+
+pub async fn max_member_id(store: &Store) -> Result<i64> {
+    on_pool!(store, |c| {
+        let r = sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM members").fetch_one(c).await?;
+        Ok(r.try_get("n")?)
+    })
+}
+
+/// What one range did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ChunkOutcome {
+    pub placed: u64,
+    pub exceptions: u64,
+}
+
+/// Places every member with id in (`from_id`, `to_id`] in the units of the run's set, records the
+/// members whose postcode gives no constituency party there as exceptions, and moves the checkpoint.
+pub async fn apply_chunk(tx: &mut Tx, run: &Run, from_id: i64, to_id: i64, audit_seq: i64) -> Result<ChunkOutcome> {
+    let (placed, exceptions) = on_tx!(tx, |c| {
+        let placed = sqlx::query(
+            "INSERT INTO member_placements (member_id, effective_from, boundary_set, postcode, ward_code, \
+             branch_unit_id, clp_unit_id, reason_code, reallocation_run, audit_seq) \
+             SELECT m.id, $1, $2, m.postcode, p.ward_code, bw.branch_unit_id, cu.id, $3, $4, $5 \
+             FROM members m \
+             JOIN postcodes p ON p.boundary_set = $2 AND p.postcode = m.postcode \
+             JOIN units cu ON cu.boundary_set = $2 AND cu.kind = 'clp' AND cu.gss_code = p.pcon_code \
+             LEFT JOIN branch_wards bw ON bw.boundary_set = $2 AND bw.ward_code = p.ward_code AND bw.clp_unit_id = cu.id \
+             WHERE m.id > $6 AND m.id <= $7",
+        )
+        .bind(run.effective_on)
+        .bind(&run.to_set)
+        .bind(PLACEMENT_REASON)
+        .bind(run.id)
+        .bind(audit_seq)
+        .bind(from_id)
+        .bind(to_id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        let exceptions = sqlx::query(
+            "INSERT INTO reallocation_exceptions (run_id, member_id, reason) \
+             SELECT $1, m.id, CASE WHEN p.postcode IS NULL THEN 'postcode ' || m.postcode || ' is not in boundary set ' || $2 \
+               WHEN p.pcon_code IS NULL THEN 'postcode ' || m.postcode || ' has no constituency in boundary set ' || $2 \
+               ELSE 'no constituency party for ' || p.pcon_code || ' in boundary set ' || $2 END \
+             FROM members m \
+             LEFT JOIN postcodes p ON p.boundary_set = $2 AND p.postcode = m.postcode \
+             LEFT JOIN units cu ON cu.boundary_set = $2 AND cu.kind = 'clp' AND cu.gss_code = p.pcon_code \
+             WHERE m.id > $3 AND m.id <= $4 AND cu.id IS NULL",
+        )
+        .bind(run.id)
+        .bind(&run.to_set)
+        .bind(from_id)
+        .bind(to_id)
+        .execute(&mut *c)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE members SET clp_unit_id = p.clp_unit_id, branch_unit_id = p.branch_unit_id, version = version + 1 \
+             FROM member_placements p WHERE p.reallocation_run = $1 AND p.member_id = members.id \
+             AND members.id > $2 AND members.id <= $3",
+        )
+        .bind(run.id)
+        .bind(from_id)
+        .bind(to_id)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("UPDATE reallocation_runs SET last_member_id = $1 WHERE id = $2")
+            .bind(to_id)
+            .bind(run.id)
+            .execute(&mut *c)
+            .await?;
+        Ok::<_, crate::StoreError>((placed, exceptions))
+    })?;
+    Ok(ChunkOutcome { placed, exceptions })
+}
+
+/// A digest of what a range did (member, new CLP, new branch), for its audit event.
+pub async fn chunk_digest_input(tx: &mut Tx, run_id: i64, from_id: i64, to_id: i64) -> Result<String> {
+    let rows = on_tx!(tx, |c| {
+        let rows = sqlx::query(
+            "SELECT member_id, clp_unit_id, branch_unit_id FROM member_placements \
+             WHERE reallocation_run = $1 AND member_id > $2 AND member_id <= $3 ORDER BY member_id",
+        )
+        .bind(run_id)
+        .bind(from_id)
+        .bind(to_id)
+        .fetch_all(c)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let m: i64 = r.try_get("member_id")?;
+                let clp: Option<i64> = r.try_get("clp_unit_id")?;
+                let branch: Option<i64> = r.try_get("branch_unit_id")?;
+                Ok(format!("{m},{},{}\n", clp.unwrap_or(0), branch.unwrap_or(0)))
+            })
+            .collect::<Result<Vec<String>>>()
+    })?;
+    Ok(rows.concat())
+}
+
+pub async fn finish(tx: &mut Tx, run_id: i64, finished_at: &str) -> Result<()> {
+    on_tx!(tx, |c| {
+        sqlx::query("UPDATE reallocation_runs SET finished_at = $1 WHERE id = $2")
+            .bind(finished_at)
+            .bind(run_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
+/// One line of the reallocation report (SPEC 5.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReportRow {
+    pub member_id: i64,
+    pub membership_number: String,
+    pub postcode: String,
+    pub ward: Option<String>,
+    pub old_constituency: Option<String>,
+    pub new_constituency: Option<String>,
+    pub old_clp_name: Option<String>,
+    pub new_clp_name: Option<String>,
+    pub exception: Option<String>,
+}
+
+/// The report of a run, a page of members at a time (in member id order after `after_id`). The old
+/// constituency is the member's latest placement before this run.
+pub async fn report_page(
+    store: &Store,
+    run_id: i64,
+    after_id: i64,
+    limit: i64,
+    tx: Option<&mut Tx>,
+) -> Result<Vec<ReportRow>> {
+    let sql = "SELECT m.id, m.membership_number, m.postcode, COALESCE(np.ward_code, op.ward_code) AS ward, \
+         oc.gss_code AS old_gss, oc.name AS old_name, nc.gss_code AS new_gss, nc.name AS new_name, x.reason \
+         FROM members m \
+         LEFT JOIN member_placements np ON np.reallocation_run = $1 AND np.member_id = m.id \
+         LEFT JOIN units nc ON nc.id = np.clp_unit_id \
+         LEFT JOIN reallocation_exceptions x ON x.run_id = $1 AND x.member_id = m.id \
+         LEFT JOIN member_placements op ON op.id = (SELECT MAX(p2.id) FROM member_placements p2 \
+             WHERE p2.member_id = m.id AND (p2.reallocation_run IS NULL OR p2.reallocation_run <> $1)) \
+         LEFT JOIN units oc ON oc.id = op.clp_unit_id \
+         WHERE m.id > $2 ORDER BY m.id LIMIT $3";
+    macro_rules! read {
+        ($c:expr) => {{
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(run_id).bind(after_id).bind(limit).fetch_all($c).await?;
+            rows.iter()
+                .map(|r| {
+                    Ok(ReportRow {
+                        member_id: r.try_get("id")?,
+                        membership_number: r.try_get("membership_number")?,
+                        postcode: r.try_get("postcode")?,
+                        ward: r.try_get("ward")?,
+                        old_constituency: r.try_get("old_gss")?,
+                        new_constituency: r.try_get("new_gss")?,
+                        old_clp_name: r.try_get("old_name")?,
+                        new_clp_name: r.try_get("new_name")?,
+                        exception: r.try_get("reason")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        }};
+    }
+    match tx {
+        Some(tx) => on_tx!(tx, |c| read!(c)),
+        None => on_pool!(store, |c| read!(c)),
+    }
+}
