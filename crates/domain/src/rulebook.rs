@@ -385,6 +385,7 @@ impl<'a> Loader<'a> {
                 extension_weeks_max: r.count("extension_weeks_max")?,
                 may_vote_at_branch_meetings: r.bool("may_vote_at_branch_meetings")?,
                 may_attend_clp_meetings: r.bool("may_attend_clp_meetings")?,
+                may_vote_in_ballots: r.bool("may_vote_in_ballots")?,
             })
         })?;
         let rejection_appeal_bar_years =

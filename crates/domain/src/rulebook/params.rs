@@ -9,6 +9,7 @@ pub struct Provisional {
     pub extension_weeks_max: u32,
     pub may_vote_at_branch_meetings: bool,
     pub may_attend_clp_meetings: bool,
+    pub may_vote_in_ballots: bool,
 }
 
 /// `2.IV.lapse`: months in arrears before membership lapses.
