@@ -5,12 +5,15 @@
 pub mod vocabulary;
 
 pub mod ballot;
+pub mod branches;
 pub mod calendar;
 pub mod decision;
+pub mod delegates;
 pub mod eligibility;
 pub mod lifecycle;
 pub mod member;
 pub mod membership_check;
+pub mod offices;
 pub mod postcode;
 pub mod rulebook;
 pub mod status;
