@@ -200,6 +200,33 @@ pub fn vote_in_ballot(
     Decision::all([standing, continuity])
 }
 
+/// May a registered or affiliated supporter, registered on `registered_on`, vote in a ballot of `kind`
+/// frozen on `freeze`? Only ballots the rulebook opens to supporters (leadership elections).
+pub fn supporter_vote_in_ballot(
+    kind: BallotType,
+    registered_on: Date,
+    freeze: Date,
+    rulebook: &Rulebook,
+) -> Decision {
+    let rules = rulebook.ballot(kind);
+    if !rules.supporters_may_vote {
+        return deny(
+            &rules.clause,
+            format!("supporters do not vote in {kind} ballots"),
+        );
+    }
+    if registered_on > freeze {
+        return deny(
+            &rules.clause,
+            format!("registered as a supporter on {registered_on}, after the freeze date {freeze}"),
+        );
+    }
+    allow(
+        &rules.clause,
+        format!("registered as a supporter on {registered_on}, by the freeze date {freeze}"),
+    )
+}
+
 /// May the member hold (or be elected to) a party office on `on`?
 pub fn hold_office(history: &MemberHistory, on: Date, rulebook: &Rulebook) -> Decision {
     let s = match member_on(history, on, rulebook) {

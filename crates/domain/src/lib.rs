@@ -17,4 +17,5 @@ pub mod offices;
 pub mod postcode;
 pub mod rulebook;
 pub mod status;
+pub mod suspension;
 pub mod unit;

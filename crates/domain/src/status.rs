@@ -10,8 +10,9 @@
 use time::Date;
 
 use crate::calendar::{add_days, add_months};
+use crate::decision::Decision;
 use crate::decision::Reason;
-use crate::lifecycle::{provisional_end, TransitionReason};
+use crate::lifecycle::{check_transition, provisional_end, TransitionFacts, TransitionReason};
 use crate::member::MemberStatus;
 use crate::rulebook::{self as clauses, Rulebook};
 
@@ -179,6 +180,26 @@ impl Derivation {
             }
         }
     }
+}
+
+/// Whether the member whose history this is may be recorded as moving to `to` on `on` for `reason`:
+/// `check_transition` from their status on that date, with the start of that status and their
+/// provisional extension taken from the history (the other facts as given).
+pub fn check_change(
+    history: &MemberHistory,
+    to: MemberStatus,
+    reason: TransitionReason,
+    on: Date,
+    facts: TransitionFacts,
+    rulebook: &Rulebook,
+) -> Decision {
+    let current = status_on(history, on, rulebook);
+    let facts = TransitionFacts {
+        status_since: current.as_ref().map(|s| s.since),
+        provisional_extension_weeks: history.provisional_extension_weeks,
+        ..facts
+    };
+    check_transition(current.map(|s| s.status), to, reason, on, &facts, rulebook)
 }
 
 /// The start of the member's current unbroken membership on `on`: the recorded `continuous_since`

@@ -295,3 +295,35 @@ fn a_suspended_applicant_is_refused() {
     let d = stand_for_panel(&a, date!(2026 - 11 - 22), &book);
     assert_eq!(clauses_of(&d), vec!["5.not_suspended"]);
 }
+
+#[test]
+fn supporters_vote_only_in_leadership_ballots_and_only_if_registered_by_the_freeze_date() {
+    let book = shipped_for_tests();
+    assert!(
+        supporter_vote_in_ballot(
+            BallotType::Leadership,
+            date!(2020 - 01 - 10),
+            date!(2020 - 01 - 20),
+            &book
+        )
+        .allowed
+    );
+    let late = supporter_vote_in_ballot(
+        BallotType::Leadership,
+        date!(2020 - 01 - 21),
+        date!(2020 - 01 - 20),
+        &book,
+    );
+    assert!(!late.allowed);
+    assert_eq!(late.reasons[0].clause, "ballot.leadership");
+    let selection = supporter_vote_in_ballot(
+        BallotType::LocalSelection,
+        date!(2020 - 01 - 10),
+        date!(2020 - 01 - 20),
+        &book,
+    );
+    assert_eq!(
+        selection.reasons[0].message,
+        "not eligible: supporters do not vote in local_selection ballots"
+    );
+}

@@ -147,6 +147,43 @@ fn an_imported_member_without_payment_data_stays_active() {
     assert_eq!(s.continuous_since, Some(date!(2010 - 05 - 01)));
 }
 
+#[test]
+fn a_change_is_checked_against_the_status_on_its_date() {
+    let book = shipped_for_tests();
+    let mut h = MemberHistory::joined(date!(2020 - 01 - 01));
+    h.paid_up_until = Some(date!(2025 - 12 - 31));
+    // In arrears from 1 January 2026, so the grace period runs to 1 July 2026.
+    let early = check_change(
+        &h,
+        S::Lapsed,
+        R::GraceExpired,
+        date!(2026 - 06 - 30),
+        Default::default(),
+        &book,
+    );
+    assert!(!early.allowed);
+    assert!(early.reasons[0].message.contains("runs until 2026-07-01"));
+    let joined = MemberHistory::joined(date!(2026 - 01 - 01));
+    let before = check_change(
+        &joined,
+        S::Provisional,
+        R::Joined,
+        date!(2025 - 12 - 31),
+        Default::default(),
+        &book,
+    );
+    assert!(before.allowed);
+    let reject = check_change(
+        &joined,
+        S::Rejected,
+        R::RejectedProvisional,
+        date!(2026 - 02 - 01),
+        Default::default(),
+        &book,
+    );
+    assert!(reject.allowed);
+}
+
 // ---- properties -------------------------------------------------------------------------------
 
 fn any_date() -> impl Strategy<Value = Date> {
