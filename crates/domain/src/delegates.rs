@@ -223,4 +223,20 @@ mod tests {
         );
         assert!(!conference_delegation_gender(&[Man, Woman, Man], true, &book).allowed);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn more_members_never_mean_fewer_delegates(a in 0u32..200_000, b in 0u32..200_000) {
+            let book = shipped_for_tests();
+            let (small, large) = (a.min(b), a.max(b));
+            proptest::prop_assert!(gc_delegates(small, &book).delegates <= gc_delegates(large, &book).delegates);
+            proptest::prop_assert!(
+                conference_delegates(small, 0, 0, &book).total() <= conference_delegates(large, 0, 0, &book).total()
+            );
+            // "Or part thereof": the delegates cover every member, and one fewer would not.
+            let gc = gc_delegates(large, &book).delegates;
+            proptest::prop_assert!(gc * 15 >= large);
+            proptest::prop_assert!(large == 0 || (gc - 1) * 15 < large);
+        }
+    }
 }

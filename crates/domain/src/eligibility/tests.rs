@@ -327,3 +327,88 @@ fn supporters_vote_only_in_leadership_ballots_and_only_if_registered_by_the_free
         "not eligible: supporters do not vote in local_selection ballots"
     );
 }
+
+mod properties {
+    use super::*;
+    use crate::calendar::add_days;
+    use proptest::prelude::*;
+
+    fn any_date() -> impl Strategy<Value = Date> {
+        (0i64..5_000).prop_map(|d| add_days(date!(2019 - 01 - 01), d))
+    }
+
+    fn any_history() -> impl Strategy<Value = MemberHistory> {
+        (
+            any_date(),
+            proptest::option::of(any_date()),
+            proptest::collection::vec(
+                (
+                    any_date(),
+                    proptest::sample::select(MemberStatus::ALL.to_vec()),
+                    proptest::sample::select(R::ALL.to_vec()),
+                ),
+                0..5,
+            ),
+        )
+            .prop_map(|(joined, paid, ts)| MemberHistory {
+                joined_on: joined,
+                continuous_since: None,
+                paid_up_until: paid,
+                provisional_extension_weeks: 0,
+                transitions: ts
+                    .into_iter()
+                    .map(|(effective_on, status, reason)| Transition {
+                        effective_on,
+                        status,
+                        reason,
+                    })
+                    .collect(),
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn a_vote_judged_at_a_freeze_date_ignores_whatever_is_recorded_later(
+            h in any_history(), freeze in any_date(), status in proptest::sample::select(MemberStatus::ALL.to_vec()),
+            gap in 1i64..1_000, kind in proptest::sample::select(BallotType::ALL.to_vec())
+        ) {
+            let book = shipped_for_tests();
+            let before = vote_in_ballot(&h, kind, freeze, &book);
+            let later = with(h.clone(), add_days(freeze, gap), status, R::Corrected);
+            prop_assert_eq!(vote_in_ballot(&later, kind, freeze, &book), before);
+        }
+
+        #[test]
+        fn every_refusal_gives_a_reason_and_every_reason_cites_a_clause_of_the_rulebook(
+            h in any_history(), on in any_date(), in_unit in any::<bool>(),
+            kind in proptest::sample::select(BallotType::ALL.to_vec())
+        ) {
+            let book = shipped_for_tests();
+            for d in [
+                attend_branch_meeting(&h, on, in_unit, &book),
+                attend_clp_meeting(&h, on, in_unit, &book),
+                vote_at_branch_meeting(&h, on, in_unit, &book),
+                vote_in_ballot(&h, kind, on, &book),
+                hold_office(&h, on, &book),
+            ] {
+                prop_assert!(!d.reasons.is_empty());
+                for r in &d.reasons {
+                    prop_assert!(book.clause(&r.clause).is_some(), "unknown clause {}", r.clause);
+                    if !d.allowed {
+                        prop_assert!(r.message.starts_with("not eligible: "), "{}", r.message);
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn whoever_may_vote_at_a_branch_meeting_may_attend_it(
+            h in any_history(), on in any_date(), in_unit in any::<bool>()
+        ) {
+            let book = shipped_for_tests();
+            if vote_at_branch_meeting(&h, on, in_unit, &book).allowed {
+                prop_assert!(attend_branch_meeting(&h, on, in_unit, &book).allowed);
+            }
+        }
+    }
+}
