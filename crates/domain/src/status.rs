@@ -3,7 +3,7 @@
 //! to active, active to in arrears, in arrears to lapsed) applied as time passes.
 //!
 //! Date rules: the provisional period ends (the member is active) on the day `weeks` (+ extension)
-//! weeks after it began; a member is in arrears from the day after their paid-up-until date; they
+//! weeks after the membership spell began (joining, rejoining, readmission); a member is in arrears from the day after their paid-up-until date; they
 //! lapse `grace_months` calendar months after the arrears began (month ends clamp, see `calendar`).
 //! A status always holds on the day it begins, so a recorded transition is what the register shows on
 //! its own date.
@@ -101,6 +101,7 @@ pub fn status_on(history: &MemberHistory, on: Date, rulebook: &Rulebook) -> Opti
     let mut state = Derivation {
         status,
         since,
+        provisional_from: spell_start(history, since),
         changes_on: None,
         reasons: vec![first_reason],
     };
@@ -122,6 +123,9 @@ pub fn status_on(history: &MemberHistory, on: Date, rulebook: &Rulebook) -> Opti
 struct Derivation {
     status: MemberStatus,
     since: Date,
+    /// Where the provisional period is counted from: the start of the membership spell, so that a
+    /// provisional status carried over by an import keeps the period that began on joining.
+    provisional_from: Date,
     changes_on: Option<Date>,
     reasons: Vec<Reason>,
 }
@@ -133,8 +137,13 @@ impl Derivation {
         loop {
             let next = match self.status {
                 MemberStatus::Provisional => {
-                    let end =
-                        provisional_end(self.since, history.provisional_extension_weeks, rulebook);
+                    // The status holds at least on its recorded day, like every other.
+                    let end = provisional_end(
+                        self.provisional_from,
+                        history.provisional_extension_weeks,
+                        rulebook,
+                    )
+                    .max(add_days(self.since, 1));
                     Some((
                         MemberStatus::Active,
                         end,
@@ -202,11 +211,36 @@ pub fn check_change(
     check_transition(current.map(|s| s.status), to, reason, on, &facts, rulebook)
 }
 
+/// The start of the membership spell that includes `day`: joining, or the latest rejoining,
+/// readmission or overturned rejection on or before it (each starts a provisional period afresh).
+fn spell_start(history: &MemberHistory, day: Date) -> Date {
+    history
+        .transitions
+        .iter()
+        .filter(|t| {
+            t.effective_on <= day
+                && matches!(
+                    t.reason,
+                    TransitionReason::Joined
+                        | TransitionReason::Rejoined
+                        | TransitionReason::ReadmittedNec
+                        | TransitionReason::RejectionOverturned
+                )
+        })
+        .map(|t| t.effective_on)
+        .fold(history.joined_on.min(day), Date::max)
+}
+
 /// The start of the member's current unbroken membership on `on`: the recorded `continuous_since`
 /// (or the joining date), moved forward to the latest rejoining or readmission where the rulebook
 /// says these reset continuity.
 fn continuity_start(history: &MemberHistory, on: Date, rulebook: &Rulebook) -> Date {
-    let recorded = history.continuous_since.unwrap_or(history.joined_on);
+    // A recorded continuity date after `on` belongs to a later spell: for an earlier date, count
+    // from joining (and the resets before that date).
+    let recorded = history
+        .continuous_since
+        .filter(|since| *since <= on)
+        .unwrap_or(history.joined_on);
     if !rulebook.rejoin_resets_continuity() {
         return recorded;
     }

@@ -184,6 +184,41 @@ fn a_change_is_checked_against_the_status_on_its_date() {
     assert!(reject.allowed);
 }
 
+#[test]
+fn an_imported_provisional_member_keeps_the_period_that_began_on_joining() {
+    let mut h = MemberHistory::joined(date!(2026 - 11 - 01));
+    h.transitions = vec![t(date!(2026 - 11 - 22), S::Provisional, R::Imported)];
+    let s = status_on(&h, date!(2026 - 11 - 22), &shipped_for_tests()).unwrap();
+    assert_eq!(
+        (s.status, s.changes_on),
+        (S::Provisional, Some(date!(2026 - 12 - 27)))
+    );
+    assert_eq!(status(&h, date!(2026 - 12 - 27)), S::Active);
+}
+
+#[test]
+fn a_later_continuity_date_does_not_hide_an_earlier_spell() {
+    let mut h = MemberHistory::joined(date!(2015 - 01 - 01));
+    h.continuous_since = Some(date!(2024 - 06 - 01));
+    h.transitions = vec![
+        t(date!(2022 - 01 - 01), S::Lapsed, R::GraceExpired),
+        t(date!(2024 - 06 - 01), S::Provisional, R::Rejoined),
+    ];
+    let book = shipped_for_tests();
+    assert_eq!(
+        status_on(&h, date!(2020 - 01 - 01), &book)
+            .unwrap()
+            .continuous_since,
+        Some(date!(2015 - 01 - 01))
+    );
+    assert_eq!(
+        status_on(&h, date!(2026 - 01 - 01), &book)
+            .unwrap()
+            .continuous_since,
+        Some(date!(2024 - 06 - 01))
+    );
+}
+
 // ---- properties -------------------------------------------------------------------------------
 
 fn any_date() -> impl Strategy<Value = Date> {
