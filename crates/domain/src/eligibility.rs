@@ -83,15 +83,15 @@ pub fn attend_branch_meeting(
         Ok(s) => s,
         Err(refusal) => return refusal,
     };
-    let standing = if s.status == MemberStatus::Suspended
-        && !rulebook.suspension().may_attend_branch_meetings
-    {
-        deny(
+    let standing = match s.status {
+        MemberStatus::Suspended if !rulebook.suspension().may_attend_branch_meetings => deny(
             clauses::SUSPENSION_MEETINGS,
             format!("administratively suspended since {}", s.since),
-        )
-    } else {
-        good_standing(&s)
+        ),
+        MemberStatus::InArrears if !rulebook.arrears().may_attend_meetings => {
+            deny(clauses::ARREARS, format!("in arrears since {}", s.since))
+        }
+        _ => good_standing(&s),
     };
     Decision::all([standing, in_unit(member_of_branch, "branch area")])
 }
@@ -115,6 +115,9 @@ pub fn attend_clp_meeting(
             clauses::SUSPENSION_MEETINGS,
             format!("administratively suspended since {}", s.since),
         ),
+        MemberStatus::InArrears if !rulebook.arrears().may_attend_meetings => {
+            deny(clauses::ARREARS, format!("in arrears since {}", s.since))
+        }
         _ => good_standing(&s),
     };
     Decision::all([standing, in_unit(member_of_clp, "constituency")])
@@ -242,8 +245,33 @@ pub fn hold_office(history: &MemberHistory, on: Date, rulebook: &Rulebook) -> De
             ),
         ),
         MemberStatus::Provisional => deny(clauses::PROVISIONAL, provisional_until(&s)),
-        MemberStatus::InArrears => deny(clauses::ARREARS, format!("in arrears since {}", s.since)),
+        MemberStatus::InArrears if !rulebook.arrears().may_hold_office => {
+            deny(clauses::ARREARS, format!("in arrears since {}", s.since))
+        }
         _ => good_standing(&s),
+    }
+}
+
+/// The eligibility flags a branch membership list shows beside each member (SPEC 3.3), each with
+/// its reasons.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListFlags {
+    pub can_attend: Decision,
+    pub can_vote: Decision,
+    pub can_hold_office: Decision,
+}
+
+/// The flags of one member on `on` for a list of the branch they are in (or not).
+pub fn list_flags(
+    history: &MemberHistory,
+    on: Date,
+    member_of_branch: bool,
+    rulebook: &Rulebook,
+) -> ListFlags {
+    ListFlags {
+        can_attend: attend_branch_meeting(history, on, member_of_branch, rulebook),
+        can_vote: vote_at_branch_meeting(history, on, member_of_branch, rulebook),
+        can_hold_office: hold_office(history, on, rulebook),
     }
 }
 

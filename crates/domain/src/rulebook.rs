@@ -58,6 +58,7 @@ pub struct Rulebook {
     rejection_appeal_bar_years: u32,
     other_party_exceptions: Vec<String>,
     prohibited_acts: Vec<String>,
+    arrears: Arrears,
     lapse: Lapse,
     rejoin_resets_continuity: bool,
     readmission: Readmission,
@@ -144,6 +145,9 @@ impl Rulebook {
     }
     pub fn prohibited_acts(&self) -> &[String] {
         &self.prohibited_acts
+    }
+    pub fn arrears(&self) -> &Arrears {
+        &self.arrears
     }
     pub fn lapse(&self) -> &Lapse {
         &self.lapse

@@ -412,3 +412,47 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_member_in_arrears_may_attend_but_not_vote_at_a_branch_meeting_by_default() {
+    let book = shipped_for_tests();
+    let mut h = member(date!(2020 - 01 - 01));
+    h.paid_up_until = Some(date!(2026 - 10 - 31));
+    let on = date!(2026 - 11 - 22);
+    assert!(attend_branch_meeting(&h, on, true, &book).allowed);
+    assert!(attend_clp_meeting(&h, on, true, &book).allowed);
+    let vote = vote_at_branch_meeting(&h, on, true, &book);
+    assert_eq!(clauses_of(&vote), vec!["ballot.meeting"]);
+    let strict = Rulebook::from_toml(&Rulebook::shipped_text().replacen(
+        "may_attend_meetings = true",
+        "may_attend_meetings = false",
+        1,
+    ))
+    .unwrap();
+    let d = attend_branch_meeting(&h, on, true, &strict);
+    assert_eq!(
+        d.reasons,
+        vec![Reason::new(
+            "2.IV.arrears",
+            "not eligible: in arrears since 2026-11-01"
+        )]
+    );
+}
+
+#[test]
+fn list_flags_show_what_a_provisional_member_may_do() {
+    let book = shipped_for_tests();
+    let flags = list_flags(
+        &member(date!(2026 - 10 - 06)),
+        date!(2026 - 11 - 22),
+        true,
+        &book,
+    );
+    assert!(flags.can_attend.allowed);
+    assert!(!flags.can_vote.allowed);
+    assert!(!flags.can_hold_office.allowed);
+    assert_eq!(
+        flags.can_vote.explain(),
+        "not eligible: provisional until 2026-12-01 (clause 2.I.provisional)"
+    );
+}

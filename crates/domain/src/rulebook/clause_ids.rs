@@ -77,7 +77,6 @@ pub const BALLOT_PREFIX: &str = "ballot.";
 /// Clauses the code cites but whose parameters (if any) it does not read: they must exist, and may
 /// carry only a title and a source.
 pub(super) const CITED_ONLY: &[&str] = &[
-    ARREARS,
     SUSPENSION,
     SANCTIONS,
     IMPORT,

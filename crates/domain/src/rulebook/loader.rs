@@ -128,6 +128,12 @@ impl<'a> Loader<'a> {
             }
             Ok(acts)
         })?;
+        let arrears = self.read(ARREARS, |r| {
+            Ok(Arrears {
+                may_attend_meetings: r.bool("may_attend_meetings")?,
+                may_hold_office: r.bool("may_hold_office")?,
+            })
+        })?;
         let lapse = self.read(LAPSE, |r| {
             Ok(Lapse {
                 grace_months: r.count("grace_months")?,
@@ -330,6 +336,7 @@ impl<'a> Loader<'a> {
             rejection_appeal_bar_years,
             other_party_exceptions,
             prohibited_acts,
+            arrears,
             lapse,
             rejoin_resets_continuity,
             readmission,

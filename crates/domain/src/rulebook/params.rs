@@ -12,6 +12,13 @@ pub struct Provisional {
     pub may_vote_in_ballots: bool,
 }
 
+/// `2.IV.arrears`: what a member in arrears may still do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Arrears {
+    pub may_attend_meetings: bool,
+    pub may_hold_office: bool,
+}
+
 /// `2.IV.lapse`: months in arrears before membership lapses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lapse {
