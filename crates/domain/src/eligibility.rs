@@ -34,10 +34,18 @@ fn member_on(history: &MemberHistory, on: Date, rulebook: &Rulebook) -> Result<S
                 .to_string();
             Err(deny(
                 &clause,
-                format!("membership {} since {}", s.status, s.since),
+                format!("{} since {}", words(s.status), s.since),
             ))
         }
         Some(s) => Ok(s),
+    }
+}
+
+/// A status in words for a sentence ("in arrears", not "in_arrears").
+fn words(status: MemberStatus) -> &'static str {
+    match status {
+        MemberStatus::InArrears => "in arrears",
+        other => other.as_str(),
     }
 }
 
@@ -67,7 +75,7 @@ fn good_standing(s: &StatusOn) -> Decision {
         s.reasons
             .last()
             .map_or(clauses::PROVISIONAL, |r| r.clause.as_str()),
-        format!("{} member since {}", s.status, s.since),
+        format!("{} since {}", words(s.status), s.since),
     )
 }
 
@@ -182,7 +190,7 @@ pub fn vote_in_ballot(
             clauses::SUSPENSION_OMOV,
             "administratively suspended, but suspended members keep their vote in all-member ballots",
         ),
-        _ => allow(&rules.clause, format!("{} at the freeze date {freeze}", s.status)),
+        _ => allow(&rules.clause, format!("{} at the freeze date {freeze}", words(s.status))),
     };
     let months = rules.min_continuous_months;
     let continuity = match s.continuous_since {

@@ -3,15 +3,15 @@
 //! to active, active to in arrears, in arrears to lapsed) applied as time passes.
 //!
 //! Date rules: the provisional period ends (the member is active) on the day `weeks` (+ extension)
-//! weeks after the membership spell began (joining, rejoining, readmission); a member is in arrears from the day after their paid-up-until date; they
-//! lapse `grace_months` calendar months after the arrears began (month ends clamp, see `calendar`).
+//! weeks after the membership spell began (joining, rejoining, readmission); a member is in arrears
+//! from the day after their paid-up-until date; they lapse `grace_months` calendar months after the
+//! arrears began (month ends clamp, see `calendar`).
 //! A status always holds on the day it begins, so a recorded transition is what the register shows on
 //! its own date.
 use time::Date;
 
 use crate::calendar::{add_days, add_months};
-use crate::decision::Decision;
-use crate::decision::Reason;
+use crate::decision::{Decision, Reason};
 use crate::lifecycle::{check_transition, provisional_end, TransitionFacts, TransitionReason};
 use crate::member::MemberStatus;
 use crate::rulebook::{self as clauses, Rulebook};
@@ -203,8 +203,13 @@ pub fn check_change(
     rulebook: &Rulebook,
 ) -> Decision {
     let current = status_on(history, on, rulebook);
+    // A provisional period is counted from the start of the spell, as in `status_on`.
+    let since = current.as_ref().map(|s| match s.status {
+        MemberStatus::Provisional => spell_start(history, s.since),
+        _ => s.since,
+    });
     let facts = TransitionFacts {
-        status_since: current.as_ref().map(|s| s.since),
+        status_since: since,
         provisional_extension_weeks: history.provisional_extension_weeks,
         ..facts
     };

@@ -168,7 +168,7 @@ fn members_in_arrears_at_the_freeze_date_cannot_vote_where_the_ballot_says_so() 
     assert_eq!(lapsed.reasons[0].clause, "2.IV.lapse");
     assert_eq!(
         lapsed.reasons[0].message,
-        "not eligible: membership lapsed since 2027-01-01"
+        "not eligible: lapsed since 2027-01-01"
     );
 }
 

@@ -219,6 +219,33 @@ fn a_later_continuity_date_does_not_hide_an_earlier_spell() {
     );
 }
 
+#[test]
+fn the_rejection_window_of_an_imported_provisional_member_runs_from_joining() {
+    let book = shipped_for_tests();
+    let mut h = MemberHistory::joined(date!(2026 - 11 - 01));
+    h.transitions = vec![t(date!(2026 - 11 - 22), S::Provisional, R::Imported)];
+    let on_time = check_change(
+        &h,
+        S::Rejected,
+        R::RejectedProvisional,
+        date!(2026 - 12 - 26),
+        Default::default(),
+        &book,
+    );
+    assert!(on_time.allowed);
+    // From 27 December the member is active, so the rejection is refused as from the wrong status.
+    let late = check_change(
+        &h,
+        S::Rejected,
+        R::RejectedProvisional,
+        date!(2026 - 12 - 27),
+        Default::default(),
+        &book,
+    );
+    assert!(!late.allowed);
+    assert_eq!(late.reasons[0].clause, "2.I.rejection");
+}
+
 // ---- properties -------------------------------------------------------------------------------
 
 fn any_date() -> impl Strategy<Value = Date> {
