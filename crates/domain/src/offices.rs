@@ -188,7 +188,7 @@ pub fn delegation_gender(
     }
 }
 
-/// A Labour group's executive reflects the group's gender balance (`13.executive.balance`, [P]):
+/// A Labour group's executive reflects the group's gender balance (`13.executive.balance`, source P):
 /// the women on the executive are at least the group's share of women times the executive's size,
 /// rounded down, less the rulebook's tolerance.
 pub fn group_executive_gender(

@@ -410,6 +410,17 @@ proptest! {
     }
 
     #[test]
+    fn what_the_register_said_on_a_date_is_not_changed_by_later_transitions(
+        h in any_history(), on in any_date(), status in any_status(), reason in any_reason(), gap in 1i64..1_000
+    ) {
+        let book = shipped_for_tests();
+        let before = status_on(&h, on, &book);
+        let mut later = h.clone();
+        later.transitions.insert(0, t(add_days(on, gap), status, reason));
+        prop_assert_eq!(status_on(&later, on, &book), before);
+    }
+
+    #[test]
     fn the_status_function_never_panics_and_since_is_never_after_the_date(
         h in any_history(), on in any_date()
     ) {
