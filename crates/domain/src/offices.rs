@@ -144,6 +144,17 @@ pub fn clp_executive_gender(officers: &[Officeholder], rulebook: &Rulebook) -> D
     )
 }
 
+/// At least the rulebook's number of a Local Government Committee's officers are women
+/// (`lgc.officers.women`).
+pub fn lgc_officers_gender(officers: &[Officeholder], rulebook: &Rulebook) -> Decision {
+    minimum_women(
+        officers,
+        rulebook.lgc_officers_min_women(),
+        clauses::LGC_OFFICERS_WOMEN,
+        "LGC officers",
+    )
+}
+
 /// A delegation's gender balance (`7.XI.4`): at least the set share women where more than one
 /// delegate; a single delegate must be a woman at least every `single_delegate_woman_every_years`
 /// years, judged from the last year a woman was the delegate.
@@ -328,6 +339,21 @@ mod tests {
         let d = clp_executive_gender(&officers, &book);
         assert!(!d.allowed);
         assert_eq!(d.reasons[0].clause, "7.VIII.2");
+    }
+
+    #[test]
+    fn an_lgc_needs_two_women_officers() {
+        let book = shipped_for_tests();
+        let mut officers = vec![
+            holder("a", OfficeKind::Chair, Woman),
+            holder("b", OfficeKind::Secretary, Man),
+            holder("c", OfficeKind::LgcSecretary, Man),
+        ];
+        let d = lgc_officers_gender(&officers, &book);
+        assert!(!d.allowed);
+        assert_eq!(d.reasons[0].clause, "lgc.officers.women");
+        officers.push(holder("d", OfficeKind::Treasurer, Woman));
+        assert!(lgc_officers_gender(&officers, &book).allowed);
     }
 
     #[test]

@@ -72,6 +72,7 @@ pub struct Rulebook {
     branch_area: BranchArea,
     branch_officers_min_women: u32,
     clp_executive_min_women: u32,
+    lgc_officers_min_women: u32,
     delegations: DelegationBalance,
     group_executive_tolerance_seats: u32,
     gc_delegates: GcDelegates,
@@ -195,6 +196,9 @@ impl Rulebook {
     }
     pub fn clp_executive_min_women(&self) -> u32 {
         self.clp_executive_min_women
+    }
+    pub fn lgc_officers_min_women(&self) -> u32 {
+        self.lgc_officers_min_women
     }
     pub fn delegations(&self) -> &DelegationBalance {
         &self.delegations

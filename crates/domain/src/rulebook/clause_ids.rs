@@ -30,6 +30,7 @@ pub const BRANCH_MEMBERSHIP: &str = "15.III.1";
 pub const BRANCH_AREA: &str = "7.VI.1";
 pub const BRANCH_OFFICERS_WOMEN: &str = "15.officers.women";
 pub const CLP_EXECUTIVE_WOMEN: &str = "7.VIII.2";
+pub const LGC_OFFICERS_WOMEN: &str = "lgc.officers.women";
 pub const DELEGATIONS_WOMEN: &str = "7.XI.4";
 pub const GROUP_EXECUTIVE_BALANCE: &str = "13.executive.balance";
 pub const GC_DELEGATES: &str = "7.gc_delegates";

@@ -196,6 +196,7 @@ impl<'a> Loader<'a> {
         let branch_officers_min_women =
             self.read(BRANCH_OFFICERS_WOMEN, |r| r.count("min_women"))?;
         let clp_executive_min_women = self.read(CLP_EXECUTIVE_WOMEN, |r| r.count("min_women"))?;
+        let lgc_officers_min_women = self.read(LGC_OFFICERS_WOMEN, |r| r.count("min_women"))?;
         let delegations = self.read(DELEGATIONS_WOMEN, |r| {
             Ok(DelegationBalance {
                 min_women_percent: r.within("min_women_percent", 0, 100)?,
@@ -355,6 +356,7 @@ impl<'a> Loader<'a> {
             branch_area,
             branch_officers_min_women,
             clp_executive_min_women,
+            lgc_officers_min_women,
             delegations,
             group_executive_tolerance_seats,
             gc_delegates,
