@@ -68,7 +68,8 @@ pub struct Rulebook {
     suspension_review: SuspensionReview,
     rates: Vec<Rate>,
     electoral_register_reverify_months: u32,
-    ballots: BTreeMap<BallotType, BallotRules>,
+    /// One entry per ballot type, in the order of `BallotType::ALL` (checked complete at load).
+    ballots: Vec<BallotRules>,
     branch_area: BranchArea,
     branch_officers_min_women: u32,
     clp_executive_min_women: u32,
@@ -181,12 +182,8 @@ impl Rulebook {
         self.electoral_register_reverify_months
     }
     pub fn ballot(&self, kind: BallotType) -> &BallotRules {
-        // Every ballot type is checked present at load; the first entry is a fallback that cannot be
-        // reached, kept so this accessor needs no panic.
-        self.ballots
-            .get(&kind)
-            .or_else(|| self.ballots.values().next())
-            .unwrap_or(&FALLBACK_BALLOT)
+        // The loader stores one entry per ballot type in declaration order, so the index exists.
+        &self.ballots[kind as usize]
     }
     pub fn branch_area(&self) -> &BranchArea {
         &self.branch_area
@@ -278,14 +275,6 @@ impl Rulebook {
         self.suppression_threshold
     }
 }
-
-static FALLBACK_BALLOT: BallotRules = BallotRules {
-    clause: String::new(),
-    all_member: false,
-    min_continuous_months: 0,
-    in_arrears_may_vote: false,
-    supporters_may_vote: false,
-};
 
 /// For tests across the crate: the shipped rulebook, which a test of this module proves loads.
 #[cfg(test)]

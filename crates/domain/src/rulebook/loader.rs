@@ -440,8 +440,8 @@ impl<'a> Loader<'a> {
         Ok(rates)
     }
 
-    fn ballots(&mut self) -> Result<BTreeMap<BallotType, BallotRules>, RulebookError> {
-        let mut ballots = BTreeMap::new();
+    fn ballots(&mut self) -> Result<Vec<BallotRules>, RulebookError> {
+        let mut by_kind = BTreeMap::new();
         for id in self.ids_with_prefix(BALLOT_PREFIX) {
             let kind = BallotType::parse(&id[BALLOT_PREFIX.len()..])
                 .map_err(|e| clause_error(id, &e.to_string()))?;
@@ -454,14 +454,17 @@ impl<'a> Loader<'a> {
                     supporters_may_vote: r.bool("supporters_may_vote")?,
                 })
             })?;
-            ballots.insert(kind, rules);
+            by_kind.insert(kind, rules);
         }
-        if let Some(missing) = BallotType::ALL.iter().find(|k| !ballots.contains_key(k)) {
-            return Err(RulebookError::MissingClause(format!(
-                "{BALLOT_PREFIX}{missing}"
-            )));
-        }
-        Ok(ballots)
+        // In declaration order, which `Rulebook::ballot` indexes by.
+        BallotType::ALL
+            .iter()
+            .map(|kind| {
+                by_kind
+                    .remove(kind)
+                    .ok_or_else(|| RulebookError::MissingClause(format!("{BALLOT_PREFIX}{kind}")))
+            })
+            .collect()
     }
 
     fn case_timelines(&mut self) -> Result<BTreeMap<String, CaseTimeline>, RulebookError> {
