@@ -1,0 +1,259 @@
+//! Scottish STV: the Scottish Local Government Elections Order 2007 (SSI 2007/42), Schedule 1,
+//! counting rules 45-52, re-enacted as rules 46-53 of SSI 2011/399 (53(2) amended 2021).
+//! Values are integers in units of 0.00001 so that rule 48(3)'s "five decimal places (any
+//! remainder being ignored)" is an integer floor division, exactly.
+
+use super::{new_round, Status};
+use crate::profile::{Policies, Profile};
+use crate::result::{CountResult, Method, Tie};
+use crate::tie::{break_tie, Lot, Want};
+use crate::trie::{Trie, ROOT};
+
+/// One vote, in units of 10^-5.
+pub const ONE: i64 = 100_000;
+
+pub(crate) struct Options {
+    pub seats: u32,
+    pub policies: Policies,
+    pub seed: u64,
+}
+
+/// Papers that sit together with a candidate: all ballots through `node`, each worth `value`.
+#[derive(Clone, Copy)]
+struct Parcel {
+    node: u32,
+    value: i64,
+}
+
+pub(crate) fn count(profile: &Profile, opts: &Options) -> CountResult {
+    let n = profile.candidates.len();
+    let trie = Trie::build(profile, &opts.policies);
+    let mut status = vec![Status::Continuing; n];
+    for &w in &profile.withdrawn {
+        status[w] = Status::Withdrawn;
+    }
+    let rejected = trie.end[ROOT as usize];
+    let valid_papers = trie.mult[ROOT as usize] - rejected;
+    // Rule 46: valid papers / (seats + 1), decimals ignored, plus one.
+    let quota = (valid_papers / (u64::from(opts.seats) + 1) + 1) as i64 * ONE;
+
+    let mut parcels: Vec<Vec<Parcel>> = vec![Vec::new(); n];
+    let mut totals = vec![0i64; n];
+    // Rule 45: first preferences.
+    for ch in trie.children(ROOT) {
+        let c = trie.cand[ch as usize] as usize;
+        parcels[c].push(Parcel {
+            node: ch,
+            value: ONE,
+        });
+        totals[c] += trie.mult[ch as usize] as i64 * ONE;
+    }
+    let mut nt: i64 = 0;
+    let mut rounds = vec![new_round(1, "First preferences".into(), totals.clone(), nt)];
+    let mut history: Vec<Vec<i64>> = vec![totals.clone()];
+    let mut elected: Vec<usize> = Vec::new();
+    let mut pending: Vec<usize> = Vec::new();
+    let mut ties: Vec<Tie> = Vec::new();
+    let mut lot = Lot::new(opts.seed);
+    let seats = opts.seats as usize;
+
+    loop {
+        let stage = rounds.len();
+        let earlier = &history[..stage - 1];
+        // Rule 47: everyone at or over the quota is deemed elected, the largest first.
+        let mut reached: Vec<usize> = (0..n)
+            .filter(|&c| status[c] == Status::Continuing && totals[c] >= quota)
+            .collect();
+        let order = order_by_total(&mut reached, &totals, earlier, &mut lot, stage, &mut ties);
+        for c in order {
+            status[c] = Status::Elected;
+            elected.push(c);
+            rounds[stage - 1].elected.push(c);
+            if totals[c] > quota {
+                pending.push(c);
+            }
+        }
+        if elected.len() >= seats {
+            break;
+        }
+        // Rule 52: as many continuing candidates as vacancies: they are elected, no more transfers.
+        let mut continuing: Vec<usize> = (0..n)
+            .filter(|&c| status[c] == Status::Continuing)
+            .collect();
+        if continuing.len() <= seats - elected.len() {
+            let order = order_by_total(
+                &mut continuing,
+                &totals,
+                earlier,
+                &mut lot,
+                stage,
+                &mut ties,
+            );
+            for c in order {
+                status[c] = Status::Elected;
+                elected.push(c);
+                rounds[stage - 1].elected.push(c);
+            }
+            break;
+        }
+
+        if !pending.is_empty() {
+            // Rules 48-49: the largest surplus first; equal surpluses by earlier stages, then lot.
+            let best = pending.iter().map(|&c| totals[c]).max().unwrap_or(0);
+            let tied: Vec<usize> = pending
+                .iter()
+                .copied()
+                .filter(|&c| totals[c] == best)
+                .collect();
+            let c = if tied.len() == 1 {
+                tied[0]
+            } else {
+                let (c, how) = break_tie(&tied, earlier, Want::Highest, &mut lot);
+                ties.push(Tie {
+                    round: stage,
+                    purpose: "surplus order".into(),
+                    between: tied,
+                    chosen: c,
+                    resolved_by: how,
+                });
+                c
+            };
+            pending.retain(|&p| p != c);
+            let surplus = totals[c] - quota;
+            let total = totals[c];
+            let mut moved: i64 = 0;
+            for p in std::mem::take(&mut parcels[c]) {
+                // Rule 48(3): surplus x value when received / total, floored at 5 decimals.
+                let tv = (i128::from(surplus) * i128::from(p.value) / i128::from(total)) as i64;
+                if tv == 0 {
+                    continue;
+                }
+                moved += trie.mult[p.node as usize] as i64 * tv;
+                let ex = trie.pass_on(
+                    p.node,
+                    &|k| status[k as usize] == Status::Continuing,
+                    &mut |k, node| {
+                        parcels[k as usize].push(Parcel { node, value: tv });
+                        totals[k as usize] += trie.mult[node as usize] as i64 * tv;
+                    },
+                );
+                nt += ex as i64 * tv;
+            }
+            // What truncation kept back is non-transferable too (the official sheets count it so).
+            nt += surplus - moved;
+            totals[c] = quota;
+            let action = format!(
+                "Transfer of the surplus of {} ({})",
+                profile.candidates[c],
+                crate::result::fmt_units(surplus, 5)
+            );
+            rounds.push(new_round(stage + 1, action, totals.clone(), nt));
+            history.push(totals.clone());
+            continue;
+        }
+
+        // Rules 50-51: exclude the lowest; equal lowest by earlier stages, then lot.
+        let low = continuing.iter().map(|&c| totals[c]).min().unwrap_or(0);
+        let tied: Vec<usize> = continuing
+            .iter()
+            .copied()
+            .filter(|&c| totals[c] == low)
+            .collect();
+        let c = if tied.len() == 1 {
+            tied[0]
+        } else {
+            let (c, how) = break_tie(&tied, earlier, Want::Lowest, &mut lot);
+            ties.push(Tie {
+                round: stage,
+                purpose: "exclusion".into(),
+                between: tied,
+                chosen: c,
+                resolved_by: how,
+            });
+            c
+        };
+        status[c] = Status::Excluded;
+        rounds[stage - 1].excluded.push(c);
+        // Rule 50(4): each paper moves at the value at which the excluded candidate received it.
+        for p in std::mem::take(&mut parcels[c]) {
+            let ex = trie.pass_on(
+                p.node,
+                &|k| status[k as usize] == Status::Continuing,
+                &mut |k, node| {
+                    parcels[k as usize].push(Parcel {
+                        node,
+                        value: p.value,
+                    });
+                    totals[k as usize] += trie.mult[node as usize] as i64 * p.value;
+                },
+            );
+            nt += ex as i64 * p.value;
+        }
+        totals[c] = 0;
+        let action = format!("Exclusion of {}", profile.candidates[c]);
+        rounds.push(new_round(stage + 1, action, totals.clone(), nt));
+        history.push(totals.clone());
+    }
+
+    CountResult {
+        method: Method::StvScottish,
+        rule: format!(
+            "Scottish STV: Scottish Local Government Elections Order 2007 (SSI 2007/42) Sch. 1 rules 45-52 \
+             (SSI 2011/399 rules 46-53): Droop quota floor(valid/(seats+1))+1; weighted inclusive Gregory \
+             transfers, transfer values to 5 decimal places with any remainder ignored; largest surplus first; \
+             exclusion of the lowest; ties by the most recent earlier stage where the totals differed, then by \
+             lot (seed {}); non-transferable includes the value lost to truncation; ballots with no valid first \
+             preference rejected; {}",
+            opts.seed,
+            opts.policies.describe()
+        ),
+        title: profile.title.clone(),
+        candidates: profile.candidates.clone(),
+        withdrawn: profile.withdrawn.clone(),
+        seats: opts.seats,
+        scale: 5,
+        quota: Some(quota),
+        valid: valid_papers as i64 * ONE,
+        rejected,
+        elected,
+        rounds,
+        ties,
+        threshold: None,
+    }
+}
+
+/// Orders candidates by total, highest first; equal totals by earlier stages, then lot.
+pub(crate) fn order_by_total(
+    cands: &mut Vec<usize>,
+    totals: &[i64],
+    earlier: &[Vec<i64>],
+    lot: &mut Lot,
+    stage: usize,
+    ties: &mut Vec<Tie>,
+) -> Vec<usize> {
+    let mut out = Vec::with_capacity(cands.len());
+    while !cands.is_empty() {
+        let best = cands.iter().map(|&c| totals[c]).max().unwrap_or(0);
+        let tied: Vec<usize> = cands
+            .iter()
+            .copied()
+            .filter(|&c| totals[c] == best)
+            .collect();
+        let c = if tied.len() == 1 {
+            tied[0]
+        } else {
+            let (c, how) = break_tie(&tied, earlier, Want::Highest, lot);
+            ties.push(Tie {
+                round: stage,
+                purpose: "order of election".into(),
+                between: tied,
+                chosen: c,
+                resolved_by: how,
+            });
+            c
+        };
+        cands.retain(|&x| x != c);
+        out.push(c);
+    }
+    out
+}
