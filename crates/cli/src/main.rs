@@ -1,2 +1,183 @@
-//! The `caucus` command.
-fn main() {}
+//! The `caucus` command: one binary for the register's bulk work (and, later, the web application).
+//! Exit status 0 on success, 1 when the work fails (one line on stderr says why), 2 on bad usage.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod commands;
+mod progress_bar;
+
+use anyhow::Context as _;
+use caucus_app::{App, Clock};
+use caucus_domain::rulebook::Rulebook;
+use caucus_store::Store;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use time::Date;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "caucus",
+    version,
+    about = "The governance system a political party runs on."
+)]
+struct Cli {
+    /// Database URL: sqlite://FILE or postgres://...
+    #[arg(
+        long,
+        global = true,
+        env = "CAUCUS_DATABASE_URL",
+        default_value = "sqlite://caucus.db"
+    )]
+    db: String,
+    /// A rulebook TOML file to use instead of the shipped Labour rulebook.
+    #[arg(long, global = true, env = "CAUCUS_RULEBOOK")]
+    rulebook: Option<PathBuf>,
+    /// Treat this date as today (for reproducible runs and tests).
+    #[arg(long, global = true, env = "CAUCUS_TODAY", value_parser = parse_date_arg)]
+    today: Option<Date>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Apply the database migrations.
+    Migrate,
+    /// Import geography or members.
+    #[command(subcommand)]
+    Import(commands::import::ImportCommand),
+    /// Boundary reviews.
+    #[command(subcommand)]
+    Boundaries(commands::boundaries::BoundariesCommand),
+    /// The audit log.
+    #[command(subcommand)]
+    Audit(commands::audit::AuditCommand),
+    /// Generate synthetic data for demos, tests and benchmarks.
+    #[command(subcommand)]
+    Generate(commands::generate::GenerateCommand),
+    /// Build a demo register over the real Liverpool geography and walk through it.
+    Demo(commands::demo::DemoArgs),
+}
+
+pub fn parse_date_arg(s: &str) -> Result<Date, String> {
+    caucus_app::clock::parse_date(s)
+}
+
+/// What commands get: the parsed global options, and a way to open the register.
+pub struct Context {
+    pub db: String,
+    pub rulebook: Option<PathBuf>,
+    pub today: Option<Date>,
+}
+
+impl Context {
+    pub fn clock(&self) -> Clock {
+        self.today.map_or(Clock::System, Clock::Today)
+    }
+
+    pub fn rules(&self) -> anyhow::Result<Rulebook> {
+        Ok(match &self.rulebook {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read the rulebook {}", path.display()))?;
+                Rulebook::from_toml(&text)
+                    .with_context(|| format!("the rulebook {} is invalid", path.display()))?
+            }
+            None => Rulebook::shipped().context("the shipped rulebook is invalid")?,
+        })
+    }
+
+    pub async fn app(&self) -> anyhow::Result<App> {
+        let rules = self.rules()?;
+        let store = Store::open(&self.db)
+            .await
+            .with_context(|| format!("cannot open the database {}", redact(&self.db)))?;
+        Ok(App::new(store, rules, self.clock()))
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("CAUCUS_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let ctx = Context {
+        db: cli.db,
+        rulebook: cli.rulebook,
+        today: cli.today,
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return report(Err(anyhow::anyhow!("cannot start the runtime: {e}"))),
+    };
+    let outcome = runtime.block_on(async move {
+        match cli.command {
+            Command::Migrate => {
+                ctx.app().await?;
+                println!("the database is up to date");
+                Ok(())
+            }
+            Command::Import(c) => commands::import::run(&ctx, c).await,
+            Command::Boundaries(c) => commands::boundaries::run(&ctx, c).await,
+            Command::Audit(c) => commands::audit::run(&ctx, c).await,
+            Command::Generate(c) => commands::generate::run(&ctx, c).await,
+            Command::Demo(args) => commands::demo::run(&ctx, args).await,
+        }
+    });
+    report(outcome)
+}
+
+/// Prints the failure as one line: the outermost context and its causes.
+fn report(outcome: anyhow::Result<()>) -> ExitCode {
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let line = e
+                .chain()
+                .map(|c| c.to_string())
+                .collect::<Vec<_>>()
+                .join(": ");
+            eprintln!("caucus: {line}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_database_urls() {
+        assert_eq!(redact("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact("sqlite://caucus.db"), "sqlite://caucus.db");
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

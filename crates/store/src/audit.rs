@@ -63,51 +63,73 @@ fn chain_hash(prev_hash: &str, e: &Event) -> String {
 
 /// Appends an event inside the caller's transaction and returns its sequence number.
 pub async fn append(tx: &mut Tx, ev: NewEvent) -> Result<i64> {
+    let pending = reserve(tx).await?;
+    let seq = pending.seq;
+    pending.write(tx, ev).await?;
+    Ok(seq)
+}
+
+/// A place in the chain taken but not yet written: lets a transaction learn its event's sequence
+/// number first (to stamp the rows it writes), and write the event once it knows the after-state.
+/// Taking it locks the head until the transaction ends.
+#[must_use = "a reserved event must be written before the transaction commits"]
+pub struct Pending {
+    pub seq: i64,
+    prev_hash: String,
+}
+
+pub async fn reserve(tx: &mut Tx) -> Result<Pending> {
     let (seq, prev_hash): (i64, String) = on_tx!(tx, |c| {
         let r = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
             .fetch_one(c)
             .await?;
         Ok::<_, crate::StoreError>((r.try_get("seq")?, r.try_get("hash")?))
     })?;
-    let mut event = Event {
-        seq,
-        occurred_at: ev.occurred_at,
-        actor: ev.actor,
-        action: ev.action,
-        subject: ev.subject,
-        unit: ev.unit,
-        before_digest: ev.before,
-        after_digest: ev.after,
-        detail: ev.detail.to_string(),
-        prev_hash,
-        hash: String::new(),
-    };
-    event.hash = chain_hash(&event.prev_hash, &event);
-    on_tx!(tx, |c| {
-        sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+    Ok(Pending { seq, prev_hash })
+}
+
+impl Pending {
+    pub async fn write(self, tx: &mut Tx, ev: NewEvent) -> Result<()> {
+        let mut event = Event {
+            seq: self.seq,
+            occurred_at: ev.occurred_at,
+            actor: ev.actor,
+            action: ev.action,
+            subject: ev.subject,
+            unit: ev.unit,
+            before_digest: ev.before,
+            after_digest: ev.after,
+            detail: ev.detail.to_string(),
+            prev_hash: self.prev_hash,
+            hash: String::new(),
+        };
+        event.hash = chain_hash(&event.prev_hash, &event);
+        on_tx!(tx, |c| {
+            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
+                .bind(&event.hash)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query(
+                "INSERT INTO audit_events (seq, occurred_at, actor, action, subject, unit, before_digest, \
+                 after_digest, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(event.seq)
+            .bind(&event.occurred_at)
+            .bind(&event.actor)
+            .bind(&event.action)
+            .bind(&event.subject)
+            .bind(&event.unit)
+            .bind(&event.before_digest)
+            .bind(&event.after_digest)
+            .bind(&event.detail)
+            .bind(&event.prev_hash)
             .bind(&event.hash)
-            .execute(&mut *c)
-            .await?;
-        sqlx::query(
-            "INSERT INTO audit_events (seq, occurred_at, actor, action, subject, unit, before_digest, \
-             after_digest, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(event.seq)
-        .bind(&event.occurred_at)
-        .bind(&event.actor)
-        .bind(&event.action)
-        .bind(&event.subject)
-        .bind(&event.unit)
-        .bind(&event.before_digest)
-        .bind(&event.after_digest)
-        .bind(&event.detail)
-        .bind(&event.prev_hash)
-        .bind(&event.hash)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
-    })?;
-    Ok(seq)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+        Ok(())
+    }
 }
 
 /// The outcome of checking the chain.
@@ -117,7 +139,8 @@ pub enum Verification {
     Broken { seq: i64, problem: String },
 }
 
-const EVENT_COLUMNS: &str = "seq, occurred_at, actor, action, subject, unit, before_digest, after_digest, \
+const EVENT_COLUMNS: &str =
+    "seq, occurred_at, actor, action, subject, unit, before_digest, after_digest, \
                              detail, prev_hash, hash";
 
 fn event_from_row<R: Row>(row: &R) -> Result<Event>
@@ -145,12 +168,17 @@ where
 /// Walks the whole chain in order, in pages so memory stays flat however long the log is.
 pub async fn verify(store: &Store) -> Result<Verification> {
     const PAGE: i64 = 10_000;
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let sql =
+        format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
     let mut prev_hash = GENESIS_HASH.to_string();
     let mut expected_seq = 1i64;
     loop {
         let page: Vec<Event> = on_pool!(store, |c| {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(expected_seq - 1).bind(PAGE).fetch_all(c).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .bind(expected_seq - 1)
+                .bind(PAGE)
+                .fetch_all(c)
+                .await?;
             rows.iter().map(event_from_row).collect::<Result<Vec<_>>>()
         })?;
         if page.is_empty() {
@@ -180,7 +208,9 @@ pub async fn verify(store: &Store) -> Result<Verification> {
         }
     }
     let (head_seq, head_hash): (i64, String) = on_pool!(store, |c| {
-        let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(c).await?;
+        let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(c)
+            .await?;
         Ok::<_, crate::StoreError>((r.try_get("seq")?, r.try_get("hash")?))
     })?;
     let last = expected_seq - 1;
@@ -198,9 +228,14 @@ pub async fn verify(store: &Store) -> Result<Verification> {
 
 /// Events in order, for auditors: `after` a sequence number, at most `limit`.
 pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Vec<Event>> {
-    let sql = format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let sql =
+        format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
     on_pool!(store, |c| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(after).bind(limit).fetch_all(c).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(after)
+            .bind(limit)
+            .fetch_all(c)
+            .await?;
         rows.iter().map(event_from_row).collect::<Result<Vec<_>>>()
     })
 }
@@ -233,15 +268,32 @@ mod tests {
     }
 
     async fn exec(store: &Store, sql: &str) {
-        on_pool!(store, |c| sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await.map(|_| ())).unwrap();
+        on_pool!(store, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(c)
+            .await
+            .map(|_| ()))
+        .unwrap();
     }
 
     #[tokio::test]
     async fn an_untouched_chain_verifies() {
         for db in caucus_testkit::databases().await {
             let store = store_with_events(&db.url, 5).await;
-            assert_eq!(verify(&store).await.unwrap(), Verification::Intact { events: 5 }, "{}", db.engine);
-            assert_eq!(list(&store, 2, 2).await.unwrap().iter().map(|e| e.seq).collect::<Vec<_>>(), vec![3, 4]);
+            assert_eq!(
+                verify(&store).await.unwrap(),
+                Verification::Intact { events: 5 },
+                "{}",
+                db.engine
+            );
+            assert_eq!(
+                list(&store, 2, 2)
+                    .await
+                    .unwrap()
+                    .iter()
+                    .map(|e| e.seq)
+                    .collect::<Vec<_>>(),
+                vec![3, 4]
+            );
             store.close().await;
         }
     }
@@ -250,7 +302,11 @@ mod tests {
     async fn editing_a_row_is_found_and_named() {
         for db in caucus_testkit::databases().await {
             let store = store_with_events(&db.url, 5).await;
-            exec(&store, "UPDATE audit_events SET actor = 'mallory' WHERE seq = 3").await;
+            exec(
+                &store,
+                "UPDATE audit_events SET actor = 'mallory' WHERE seq = 3",
+            )
+            .await;
             match verify(&store).await.unwrap() {
                 Verification::Broken { seq, problem } => {
                     assert_eq!(seq, 3, "{}", db.engine);
@@ -267,13 +323,23 @@ mod tests {
         for db in caucus_testkit::databases().await {
             let store = store_with_events(&db.url, 5).await;
             exec(&store, "DELETE FROM audit_events WHERE seq = 2").await;
-            assert!(matches!(verify(&store).await.unwrap(), Verification::Broken { seq: 2, .. }), "{}", db.engine);
+            assert!(
+                matches!(
+                    verify(&store).await.unwrap(),
+                    Verification::Broken { seq: 2, .. }
+                ),
+                "{}",
+                db.engine
+            );
             store.close().await;
 
             let db = caucus_testkit::TestDb::sqlite();
             let store = store_with_events(&db.url, 3).await;
             exec(&store, "DELETE FROM audit_events WHERE seq = 3").await;
-            assert!(matches!(verify(&store).await.unwrap(), Verification::Broken { seq: 3, .. }));
+            assert!(matches!(
+                verify(&store).await.unwrap(),
+                Verification::Broken { seq: 3, .. }
+            ));
             exec(
                 &store,
                 "INSERT INTO audit_events (seq, occurred_at, actor, action, subject, unit, before_digest, after_digest, \
@@ -281,7 +347,10 @@ mod tests {
                  detail, hash, hash FROM audit_events WHERE seq = 2",
             )
             .await;
-            assert!(matches!(verify(&store).await.unwrap(), Verification::Broken { seq: 3, .. }));
+            assert!(matches!(
+                verify(&store).await.unwrap(),
+                Verification::Broken { seq: 3, .. }
+            ));
             store.close().await;
         }
     }

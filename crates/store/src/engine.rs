@@ -115,7 +115,10 @@ impl Store {
 
     /// Whether the database answers, for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
-        crate::on_pool!(self, |c| sqlx::query("SELECT 1").execute(c).await.map(|_| ()))?;
+        crate::on_pool!(self, |c| sqlx::query("SELECT 1")
+            .execute(c)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 

@@ -43,9 +43,11 @@ pub async fn upsert_boundary_set(tx: &mut Tx, set: &BoundarySet, imported_at: &s
 
 pub async fn boundary_sets(store: &Store) -> Result<Vec<BoundarySet>> {
     on_pool!(store, |c| {
-        let rows = sqlx::query("SELECT name, effective_from, effective_until FROM boundary_sets ORDER BY name")
-            .fetch_all(c)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT name, effective_from, effective_until FROM boundary_sets ORDER BY name",
+        )
+        .fetch_all(c)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(BoundarySet {
@@ -145,7 +147,10 @@ pub struct Placement {
 pub async fn placements(tx: &mut Tx, set: &str, postcodes: &[&str]) -> Result<Vec<Placement>> {
     let mut out = Vec::with_capacity(postcodes.len());
     for chunk in postcodes.chunks(500) {
-        let list = (0..chunk.len()).map(|i| format!("${}", i + 2)).collect::<Vec<_>>().join(", ");
+        let list = (0..chunk.len())
+            .map(|i| format!("${}", i + 2))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "SELECT p.postcode, p.ward_code, p.pcon_code, p.terminated_on, c.id AS clp_id, bw.branch_unit_id \
              FROM postcodes p \
@@ -196,7 +201,9 @@ pub async fn current_set(store: &Store) -> Result<Option<String>> {
             .bind(CURRENT_SET)
             .fetch_optional(c)
             .await?;
-        r.map(|r| r.try_get("value")).transpose().map_err(Into::into)
+        r.map(|r| r.try_get("value"))
+            .transpose()
+            .map_err(Into::into)
     })
 }
 
@@ -206,7 +213,9 @@ pub async fn current_set_tx(tx: &mut Tx) -> Result<Option<String>> {
             .bind(CURRENT_SET)
             .fetch_optional(c)
             .await?;
-        r.map(|r| r.try_get("value")).transpose().map_err(Into::into)
+        r.map(|r| r.try_get("value"))
+            .transpose()
+            .map_err(Into::into)
     })
 }
 

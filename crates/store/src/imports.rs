@@ -43,7 +43,13 @@ pub async fn unfinished(store: &Store, kind: &str, file_digest: &str) -> Result<
     })
 }
 
-pub async fn start(tx: &mut Tx, kind: &str, file_name: &str, file_digest: &str, started_at: &str) -> Result<i64> {
+pub async fn start(
+    tx: &mut Tx,
+    kind: &str,
+    file_name: &str,
+    file_digest: &str,
+    started_at: &str,
+) -> Result<i64> {
     let id: i64 = on_tx!(tx, |c| {
         let r = sqlx::query(
             "INSERT INTO import_runs (kind, file_name, file_digest, started_at) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -86,7 +92,11 @@ pub async fn add_rejects(tx: &mut Tx, run_id: i64, rejects: &[Reject]) -> Result
         on_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
             for r in chunk {
-                q = q.bind(run_id).bind(r.line).bind(&r.membership_number).bind(&r.reason);
+                q = q
+                    .bind(run_id)
+                    .bind(r.line)
+                    .bind(&r.membership_number)
+                    .bind(&r.reason);
             }
             q.execute(c).await.map(|r| r.rows_affected())
         })?;

@@ -16,6 +16,7 @@ pub mod schema_parity;
 pub mod units;
 
 pub use engine::{Engine, Store, Tx};
+pub use sqlx::Error as SqlxError;
 
 /// What can go wrong in storage, in words an operator can act on.
 #[derive(Debug, thiserror::Error)]

@@ -137,7 +137,10 @@ pub struct Existing {
 pub async fn existing(tx: &mut Tx, numbers: &[&str]) -> Result<HashMap<String, Existing>> {
     let mut out = HashMap::with_capacity(numbers.len());
     for chunk in numbers.chunks(500) {
-        let list = (1..=chunk.len()).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ");
+        let list = (1..=chunk.len())
+            .map(|i| format!("${i}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let sql = format!(
             "SELECT id, membership_number, row_digest, status, postcode FROM members WHERE membership_number IN ({list})"
         );
@@ -195,7 +198,11 @@ pub async fn update(tx: &mut Tx, id: i64, r: &MemberRow) -> Result<()> {
              trade_union = $17, status = $18, branch_unit_id = $19, clp_unit_id = $20, row_digest = $21, \
              version = version + 1 WHERE id = $22",
         );
-        bind_row!(q, r).bind(id).execute(c).await.map(|r| r.rows_affected())
+        bind_row!(q, r)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
     })?;
     Ok(())
 }
@@ -284,7 +291,11 @@ const MEMBER_COLUMNS: &str = "id, version, membership_number, given_name, family
 pub async fn by_number(store: &Store, number: &str) -> Result<Option<Member>> {
     let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE membership_number = $1");
     on_pool!(store, |c| {
-        match sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(number).fetch_optional(c).await? {
+        match sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(number)
+            .fetch_optional(c)
+            .await?
+        {
             Some(r) => Ok(Some(member_from_row!(r))),
             None => Ok(None),
         }
@@ -293,25 +304,41 @@ pub async fn by_number(store: &Store, number: &str) -> Result<Option<Member>> {
 
 /// Members in id order after `after_id`, optionally only those placed in one of `units` (as branch or
 /// CLP), a page at a time.
-pub async fn page(store: &Store, units: Option<&[i64]>, after_id: i64, limit: i64) -> Result<Vec<Member>> {
+pub async fn page(
+    store: &Store,
+    units: Option<&[i64]>,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<Member>> {
     let filter = match units {
         Some(ids) if ids.is_empty() => return Ok(Vec::new()),
         Some(ids) => {
-            let list = ids.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ");
+            let list = ids
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
             format!("AND (clp_unit_id IN ({list}) OR branch_unit_id IN ({list}))")
         }
         None => String::new(),
     };
-    let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id > $1 {filter} ORDER BY id LIMIT $2");
+    let sql =
+        format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id > $1 {filter} ORDER BY id LIMIT $2");
     on_pool!(store, |c| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(after_id).bind(limit).fetch_all(c).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(c)
+            .await?;
         rows.iter().map(|r| Ok(member_from_row!(r))).collect()
     })
 }
 
 pub async fn count(store: &Store) -> Result<i64> {
     on_pool!(store, |c| {
-        let r = sqlx::query("SELECT COUNT(*) AS n FROM members").fetch_one(c).await?;
+        let r = sqlx::query("SELECT COUNT(*) AS n FROM members")
+            .fetch_one(c)
+            .await?;
         Ok(r.try_get("n")?)
     })
 }

@@ -39,7 +39,13 @@ pub async fn unfinished(store: &Store, to_set: &str, effective_on: Date) -> Resu
     })
 }
 
-pub async fn start(tx: &mut Tx, to_set: &str, from_set: &str, effective_on: Date, started_at: &str) -> Result<i64> {
+pub async fn start(
+    tx: &mut Tx,
+    to_set: &str,
+    from_set: &str,
+    effective_on: Date,
+    started_at: &str,
+) -> Result<i64> {
     let id: i64 = on_tx!(tx, |c| {
         let r = sqlx::query(
             "INSERT INTO reallocation_runs (to_set, from_set, effective_on, started_at) VALUES ($1, $2, $3, $4) \
@@ -58,7 +64,9 @@ pub async fn start(tx: &mut Tx, to_set: &str, from_set: &str, effective_on: Date
 
 pub async fn max_member_id(store: &Store) -> Result<i64> {
     on_pool!(store, |c| {
-        let r = sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM members").fetch_one(c).await?;
+        let r = sqlx::query("SELECT COALESCE(MAX(id), 0) AS n FROM members")
+            .fetch_one(c)
+            .await?;
         Ok(r.try_get("n")?)
     })
 }
@@ -72,12 +80,19 @@ pub struct ChunkOutcome {
 
 /// Places every member with id in (`from_id`, `to_id`] in the units of the run's set, records the
 /// members whose postcode gives no constituency party there as exceptions, and moves the checkpoint.
-pub async fn apply_chunk(tx: &mut Tx, run: &Run, from_id: i64, to_id: i64, audit_seq: i64) -> Result<ChunkOutcome> {
+pub async fn apply_chunk(
+    tx: &mut Tx,
+    run: &Run,
+    from_id: i64,
+    to_id: i64,
+    audit_seq: i64,
+) -> Result<ChunkOutcome> {
     let (placed, exceptions) = on_tx!(tx, |c| {
         let placed = sqlx::query(
             "INSERT INTO member_placements (member_id, effective_from, boundary_set, postcode, ward_code, \
              branch_unit_id, clp_unit_id, reason_code, reallocation_run, audit_seq) \
-             SELECT m.id, $1, $2, m.postcode, p.ward_code, bw.branch_unit_id, cu.id, $3, $4, $5 \
+             SELECT m.id, CASE WHEN m.joined_on > $1 THEN m.joined_on ELSE $1 END, $2, m.postcode, p.ward_code, \
+             bw.branch_unit_id, cu.id, $3, $4, $5 \
              FROM members m \
              JOIN postcodes p ON p.boundary_set = $2 AND p.postcode = m.postcode \
              JOIN units cu ON cu.boundary_set = $2 AND cu.kind = 'clp' AND cu.gss_code = p.pcon_code \
@@ -132,7 +147,12 @@ pub async fn apply_chunk(tx: &mut Tx, run: &Run, from_id: i64, to_id: i64, audit
 }
 
 /// A digest of what a range did (member, new CLP, new branch), for its audit event.
-pub async fn chunk_digest_input(tx: &mut Tx, run_id: i64, from_id: i64, to_id: i64) -> Result<String> {
+pub async fn chunk_digest_input(
+    tx: &mut Tx,
+    run_id: i64,
+    from_id: i64,
+    to_id: i64,
+) -> Result<String> {
     let rows = on_tx!(tx, |c| {
         let rows = sqlx::query(
             "SELECT member_id, clp_unit_id, branch_unit_id FROM member_placements \
@@ -148,7 +168,11 @@ pub async fn chunk_digest_input(tx: &mut Tx, run_id: i64, from_id: i64, to_id: i
                 let m: i64 = r.try_get("member_id")?;
                 let clp: Option<i64> = r.try_get("clp_unit_id")?;
                 let branch: Option<i64> = r.try_get("branch_unit_id")?;
-                Ok(format!("{m},{},{}\n", clp.unwrap_or(0), branch.unwrap_or(0)))
+                Ok(format!(
+                    "{m},{},{}\n",
+                    clp.unwrap_or(0),
+                    branch.unwrap_or(0)
+                ))
             })
             .collect::<Result<Vec<String>>>()
     })?;
@@ -202,7 +226,12 @@ pub async fn report_page(
          WHERE m.id > $2 ORDER BY m.id LIMIT $3";
     macro_rules! read {
         ($c:expr) => {{
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(run_id).bind(after_id).bind(limit).fetch_all($c).await?;
+            let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(run_id)
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all($c)
+                .await?;
             rows.iter()
                 .map(|r| {
                     Ok(ReportRow {

@@ -26,7 +26,9 @@ pub async fn shape(store: &Store) -> Result<Shape> {
             .map(|r| r.try_get("name"))
             .collect::<Result<_, _>>()?;
             for t in tables {
-                let info = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA table_info({t})"))).fetch_all(p).await?;
+                let info = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA table_info({t})")))
+                    .fetch_all(p)
+                    .await?;
                 let mut pk = Vec::new();
                 for c in &info {
                     let name: String = c.try_get("name")?;
@@ -35,14 +37,18 @@ pub async fn shape(store: &Store) -> Result<Shape> {
                     if is_pk > 0 {
                         pk.push((is_pk, name.clone()));
                     }
-                    shape.columns.insert((t.clone(), name, notnull == 1 || is_pk > 0));
+                    shape
+                        .columns
+                        .insert((t.clone(), name, notnull == 1 || is_pk > 0));
                 }
                 if !pk.is_empty() {
                     let mut cols: Vec<String> = pk.into_iter().map(|(_, n)| n).collect();
                     cols.sort();
                     shape.unique.insert((t.clone(), cols.join(",")));
                 }
-                let indexes = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA index_list({t})"))).fetch_all(p).await?;
+                let indexes = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA index_list({t})")))
+                    .fetch_all(p)
+                    .await?;
                 for i in indexes {
                     let unique: i64 = i.try_get("unique")?;
                     let origin: String = i.try_get("origin")?;
@@ -50,9 +56,14 @@ pub async fn shape(store: &Store) -> Result<Shape> {
                         continue;
                     }
                     let name: String = i.try_get("name")?;
-                    let cols = sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA index_info({name})"))).fetch_all(p).await?;
-                    let mut cols: Vec<String> =
-                        cols.iter().map(|c| c.try_get("name")).collect::<Result<_, _>>()?;
+                    let cols =
+                        sqlx::query(sqlx::AssertSqlSafe(format!("PRAGMA index_info({name})")))
+                            .fetch_all(p)
+                            .await?;
+                    let mut cols: Vec<String> = cols
+                        .iter()
+                        .map(|c| c.try_get("name"))
+                        .collect::<Result<_, _>>()?;
                     cols.sort();
                     shape.unique.insert((t.clone(), cols.join(",")));
                 }
@@ -68,7 +79,9 @@ pub async fn shape(store: &Store) -> Result<Shape> {
             .await?;
             for r in cols {
                 let n: String = r.try_get("n")?;
-                shape.columns.insert((r.try_get("t")?, r.try_get("c")?, n == "NO"));
+                shape
+                    .columns
+                    .insert((r.try_get("t")?, r.try_get("c")?, n == "NO"));
             }
             let idx = sqlx::query(
                 "SELECT t.relname::text AS t, string_agg(a.attname::text, ',' ORDER BY a.attname::text) AS cols \
@@ -99,18 +112,29 @@ mod tests {
         for db in &dbs {
             let store = Store::open(&db.url).await.unwrap();
             let s = shape(&store).await.unwrap();
-            assert!(s.columns.iter().any(|(t, c, _)| t == "members" && c == "membership_number"));
-            assert!(s.unique.contains(&("members".to_string(), "membership_number".to_string())));
+            assert!(s
+                .columns
+                .iter()
+                .any(|(t, c, _)| t == "members" && c == "membership_number"));
+            assert!(s
+                .unique
+                .contains(&("members".to_string(), "membership_number".to_string())));
             shapes.push((db.engine, s));
             store.close().await;
         }
         if let [(_, sqlite), (_, postgres)] = &shapes[..] {
             let only_sqlite: Vec<_> = sqlite.columns.difference(&postgres.columns).collect();
             let only_pg: Vec<_> = postgres.columns.difference(&sqlite.columns).collect();
-            assert!(only_sqlite.is_empty() && only_pg.is_empty(), "columns differ: sqlite only {only_sqlite:?}, postgres only {only_pg:?}");
+            assert!(
+                only_sqlite.is_empty() && only_pg.is_empty(),
+                "columns differ: sqlite only {only_sqlite:?}, postgres only {only_pg:?}"
+            );
             let u_sqlite: Vec<_> = sqlite.unique.difference(&postgres.unique).collect();
             let u_pg: Vec<_> = postgres.unique.difference(&sqlite.unique).collect();
-            assert!(u_sqlite.is_empty() && u_pg.is_empty(), "unique keys differ: sqlite only {u_sqlite:?}, postgres only {u_pg:?}");
+            assert!(
+                u_sqlite.is_empty() && u_pg.is_empty(),
+                "unique keys differ: sqlite only {u_sqlite:?}, postgres only {u_pg:?}"
+            );
         } else {
             eprintln!("schema parity: only SQLite checked; set CAUCUS_TEST_POSTGRES to compare with PostgreSQL");
         }

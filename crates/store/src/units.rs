@@ -27,7 +27,8 @@ pub struct NewUnit<'a> {
     pub parent_id: Option<i64>,
 }
 
-const UNIT_COLUMNS: &str = "id, boundary_set, code, kind, name, gss_code, parent_id, special_measures, version";
+const UNIT_COLUMNS: &str =
+    "id, boundary_set, code, kind, name, gss_code, parent_id, special_measures, version";
 
 macro_rules! unit_from_row {
     ($r:expr) => {
@@ -50,11 +51,13 @@ macro_rules! unit_from_row {
 pub async fn upsert(tx: &mut Tx, u: &NewUnit<'_>) -> Result<(i64, bool)> {
     type Found = Option<(i64, String, Option<String>, Option<i64>)>;
     let existing: Found = on_tx!(tx, |c| {
-        let r = sqlx::query("SELECT id, name, gss_code, parent_id FROM units WHERE boundary_set = $1 AND code = $2")
-            .bind(u.boundary_set)
-            .bind(u.code)
-            .fetch_optional(c)
-            .await?;
+        let r = sqlx::query(
+            "SELECT id, name, gss_code, parent_id FROM units WHERE boundary_set = $1 AND code = $2",
+        )
+        .bind(u.boundary_set)
+        .bind(u.code)
+        .fetch_optional(c)
+        .await?;
         match r {
             Some(r) => Ok::<Found, crate::StoreError>(Some((
                 r.try_get("id")?,
@@ -102,7 +105,13 @@ pub async fn upsert(tx: &mut Tx, u: &NewUnit<'_>) -> Result<(i64, bool)> {
 }
 
 /// Records that a branch covers a ward (within one CLP of a set).
-pub async fn add_branch_ward(tx: &mut Tx, branch_id: i64, set: &str, ward: &str, clp_id: i64) -> Result<()> {
+pub async fn add_branch_ward(
+    tx: &mut Tx,
+    branch_id: i64,
+    set: &str,
+    ward: &str,
+    clp_id: i64,
+) -> Result<()> {
     on_tx!(tx, |c| {
         sqlx::query(
             "INSERT INTO branch_wards (branch_unit_id, boundary_set, ward_code, clp_unit_id) VALUES ($1, $2, $3, $4) \
@@ -121,7 +130,11 @@ pub async fn add_branch_ward(tx: &mut Tx, branch_id: i64, set: &str, ward: &str,
 
 /// The unit with this code. A bare code (a ward branch's ward code) is looked up in the current
 /// boundary set first, then in set-free units, then in the most recent other set.
-pub async fn find_by_code(store: &Store, code: &str, current_set: Option<&str>) -> Result<Option<Unit>> {
+pub async fn find_by_code(
+    store: &Store,
+    code: &str,
+    current_set: Option<&str>,
+) -> Result<Option<Unit>> {
     let sql = format!(
         "SELECT {UNIT_COLUMNS} FROM units WHERE code = $1 \
          ORDER BY CASE WHEN boundary_set = $2 THEN 0 WHEN boundary_set = '' THEN 1 ELSE 2 END, id DESC LIMIT 1"
@@ -142,7 +155,10 @@ pub async fn find_by_code(store: &Store, code: &str, current_set: Option<&str>) 
 pub async fn get(store: &Store, id: i64) -> Result<Option<Unit>> {
     let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = $1");
     on_pool!(store, |c| {
-        let r = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
         match r {
             Some(r) => Ok(Some(unit_from_row!(r))),
             None => Ok(None),
@@ -151,7 +167,12 @@ pub async fn get(store: &Store, id: i64) -> Result<Option<Unit>> {
 }
 
 /// Units of a kind (or all), in id order, a page at a time.
-pub async fn list(store: &Store, kind: Option<&str>, after_id: i64, limit: i64) -> Result<Vec<Unit>> {
+pub async fn list(
+    store: &Store,
+    kind: Option<&str>,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<Unit>> {
     let sql = format!(
         "SELECT {UNIT_COLUMNS} FROM units WHERE ($1 = '' OR kind = $1) AND id > $2 ORDER BY id LIMIT $3"
     );

@@ -21,7 +21,12 @@ impl TestDb {
     pub fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("a temporary directory for the test database");
         let url = format!("sqlite://{}", dir.path().join("caucus.db").display());
-        TestDb { url, engine: "sqlite", dir: Some(dir), postgres: None }
+        TestDb {
+            url,
+            engine: "sqlite",
+            dir: Some(dir),
+            postgres: None,
+        }
     }
 
     /// A fresh PostgreSQL database on the server `base_url` names.
@@ -70,12 +75,16 @@ impl Drop for TestDb {
         if let Some((base, name)) = self.postgres.take() {
             // Dropping needs async IO, and Drop cannot await: do it on a thread with its own runtime.
             let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build();
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build();
                 if let Ok(rt) = rt {
                     rt.block_on(async {
                         if let Ok(mut c) = sqlx::PgConnection::connect(&base).await {
                             let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql)).execute(&mut c).await;
+                            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+                                .execute(&mut c)
+                                .await;
                         }
                     });
                 }

@@ -1,0 +1,275 @@
+//! `caucus boundaries reallocate`: every member, whatever their status, placed in the constituency
+//! party and branch of a new boundary set by postcode, effective on a date; history kept; the set made
+//! current. A postcode with no constituency party in the new set is an exception, never a guess.
+//! Work goes in ranges of member ids, each committed with its checkpoint, so a killed run resumes.
+use crate::{io_error, App, AppError, Progress, Result, CLI_ACTOR};
+use caucus_store::audit::{self, digest, NewEvent};
+use caucus_store::geography;
+use caucus_store::reallocation::{self, ReportRow, Run};
+use caucus_store::Tx;
+use std::collections::BTreeMap;
+use std::path::Path;
+use time::Date;
+
+pub const CHUNK: i64 = 25_000;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClpSummary {
+    pub moved_in: u64,
+    pub unchanged: u64,
+    pub exceptions: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ReallocationSummary {
+    pub run_id: i64,
+    pub from_set: String,
+    pub to_set: String,
+    pub members: u64,
+    pub moved: u64,
+    pub unchanged: u64,
+    pub exceptions: u64,
+    pub resumed: bool,
+    pub dry_run: bool,
+    /// Per new constituency party (name (code)); exceptions are counted under their old CLP.
+    pub per_clp: BTreeMap<String, ClpSummary>,
+}
+
+pub struct ReallocateOptions<'a> {
+    pub to_set: &'a str,
+    pub effective: Option<Date>,
+    pub dry_run: bool,
+    pub report: Option<&'a Path>,
+}
+
+pub async fn reallocate(
+    app: &App,
+    opts: &ReallocateOptions<'_>,
+    progress: &dyn Progress,
+) -> Result<ReallocationSummary> {
+    let to_set = opts.to_set;
+    let sets = geography::boundary_sets(&app.store).await?;
+    let target = sets.iter().find(|s| s.name == to_set).ok_or_else(|| {
+        let names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+        AppError::Invalid(format!(
+            "boundary set '{to_set}' has not been imported (the register has: {})",
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            }
+        ))
+    })?;
+    let effective = opts
+        .effective
+        .or(target.effective_from)
+        .unwrap_or_else(|| app.clock.today());
+    let current = geography::current_set(&app.store).await?;
+    let existing = reallocation::unfinished(&app.store, to_set, effective).await?;
+    let from_set = match (&existing, &current) {
+        (Some(run), _) => run.from_set.clone(),
+        (None, Some(c)) if c == to_set => {
+            return Err(AppError::Invalid(format!(
+                "boundary set '{to_set}' is already the register's current set"
+            )))
+        }
+        (None, Some(c)) => c.clone(),
+        (None, None) => {
+            return Err(AppError::Invalid(
+                "no boundary set is current: import geography first".into(),
+            ))
+        }
+    };
+    let max_id = reallocation::max_member_id(&app.store).await?;
+    let resumed = existing.is_some() && !opts.dry_run;
+
+    // A dry run does the same work in one transaction and rolls it back.
+    let mut dry_tx: Option<Tx> = if opts.dry_run {
+        Some(app.store.begin().await?)
+    } else {
+        None
+    };
+    let run = match (existing, opts.dry_run) {
+        (Some(run), false) => run,
+        _ => {
+            let started = app.clock.stamp();
+            let id = match dry_tx.as_mut() {
+                Some(tx) => reallocation::start(tx, to_set, &from_set, effective, &started).await?,
+                None => {
+                    let mut tx = app.store.begin().await?;
+                    let id = reallocation::start(&mut tx, to_set, &from_set, effective, &started)
+                        .await?;
+                    tx.commit().await?;
+                    id
+                }
+            };
+            Run {
+                id,
+                to_set: to_set.to_string(),
+                from_set: from_set.clone(),
+                effective_on: effective,
+                last_member_id: 0,
+            }
+        }
+    };
+
+    progress.start(
+        &format!("reallocating members to {to_set}"),
+        Some(max_id.max(0) as u64),
+    );
+    let mut from = run.last_member_id;
+    while from < max_id {
+        let to = (from + CHUNK).min(max_id);
+        match dry_tx.as_mut() {
+            Some(tx) => {
+                apply(app, tx, &run, from, to).await?;
+            }
+            None => {
+                let mut tx = app.store.begin().await?;
+                apply(app, &mut tx, &run, from, to).await?;
+                tx.commit().await?;
+            }
+        }
+        from = to;
+        progress.set(to as u64);
+    }
+    progress.finish();
+
+    let mut summary = ReallocationSummary {
+        run_id: run.id,
+        from_set,
+        to_set: to_set.to_string(),
+        resumed,
+        dry_run: opts.dry_run,
+        ..Default::default()
+    };
+    let mut writer = match opts.report {
+        Some(path) => Some(csv::Writer::from_path(path).map_err(|e| {
+            AppError::Invalid(format!("cannot write the report {}: {e}", path.display()))
+        })?),
+        None => None,
+    };
+    let report_err = |e: csv::Error| AppError::Invalid(format!("cannot write the report: {e}"));
+    if let Some(w) = writer.as_mut() {
+        w.write_record([
+            "membership_number",
+            "postcode",
+            "ward",
+            "old_constituency",
+            "new_constituency",
+            "outcome",
+        ])
+        .map_err(report_err)?;
+    }
+    let mut after = 0i64;
+    loop {
+        let page =
+            reallocation::report_page(&app.store, run.id, after, 10_000, dry_tx.as_mut()).await?;
+        let Some(last) = page.last() else { break };
+        after = last.member_id;
+        for row in &page {
+            let outcome = tally(&mut summary, row);
+            if let Some(w) = writer.as_mut() {
+                let (new, outcome) = match &row.exception {
+                    Some(reason) => (reason.as_str(), "exception"),
+                    None => (row.new_constituency.as_deref().unwrap_or(""), outcome),
+                };
+                w.write_record([
+                    row.membership_number.as_str(),
+                    &row.postcode,
+                    row.ward.as_deref().unwrap_or(""),
+                    row.old_constituency.as_deref().unwrap_or(""),
+                    new,
+                    outcome,
+                ])
+                .map_err(report_err)?;
+            }
+        }
+    }
+    if let Some(mut w) = writer {
+        w.flush().map_err(io_error("cannot write the report"))?;
+    }
+
+    match dry_tx {
+        Some(tx) => tx.rollback().await?,
+        None => {
+            let mut tx = app.store.begin().await?;
+            reallocation::finish(&mut tx, run.id, &app.clock.stamp()).await?;
+            geography::set_current_set(&mut tx, to_set).await?;
+            audit::append(
+                &mut tx,
+                NewEvent {
+                    occurred_at: app.clock.stamp(),
+                    actor: CLI_ACTOR.into(),
+                    action: "boundaries.reallocate.finish".into(),
+                    subject: format!("reallocation:{}", run.id),
+                    unit: None,
+                    before: Some(digest(&summary.from_set)),
+                    after: Some(digest(to_set)),
+                    detail: serde_json::json!({
+                        "from_set": summary.from_set, "to_set": to_set, "effective": effective.to_string(),
+                        "members": summary.members, "moved": summary.moved, "unchanged": summary.unchanged,
+                        "exceptions": summary.exceptions,
+                    }),
+                },
+            )
+            .await?;
+            tx.commit().await?;
+        }
+    }
+    Ok(summary)
+}
+
+fn tally(s: &mut ReallocationSummary, row: &ReportRow) -> &'static str {
+    s.members += 1;
+    if row.exception.is_some() {
+        s.exceptions += 1;
+        let key = clp_key(row.old_clp_name.as_deref(), row.old_constituency.as_deref());
+        s.per_clp.entry(key).or_default().exceptions += 1;
+        return "exception";
+    }
+    let key = clp_key(row.new_clp_name.as_deref(), row.new_constituency.as_deref());
+    let entry = s.per_clp.entry(key).or_default();
+    if row.old_constituency.is_some() && row.old_constituency == row.new_constituency {
+        s.unchanged += 1;
+        entry.unchanged += 1;
+        "unchanged"
+    } else {
+        s.moved += 1;
+        entry.moved_in += 1;
+        "moved"
+    }
+}
+
+fn clp_key(name: Option<&str>, code: Option<&str>) -> String {
+    match (name, code) {
+        (Some(n), Some(c)) => format!("{n} ({c})"),
+        (None, Some(c)) => c.to_string(),
+        _ => "(no constituency party)".to_string(),
+    }
+}
+
+async fn apply(app: &App, tx: &mut Tx, run: &Run, from: i64, to: i64) -> Result<()> {
+    let pending = audit::reserve(tx).await?;
+    let outcome = reallocation::apply_chunk(tx, run, from, to, pending.seq).await?;
+    let after = reallocation::chunk_digest_input(tx, run.id, from, to).await?;
+    pending
+        .write(
+            tx,
+            NewEvent {
+                occurred_at: app.clock.stamp(),
+                actor: CLI_ACTOR.into(),
+                action: "boundaries.reallocate".into(),
+                subject: format!("reallocation:{}", run.id),
+                unit: None,
+                before: None,
+                after: Some(digest(after)),
+                detail: serde_json::json!({
+                    "to_set": run.to_set, "effective": run.effective_on.to_string(), "member_ids": [from + 1, to],
+                    "placed": outcome.placed, "exceptions": outcome.exceptions,
+                }),
+            },
+        )
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,6 @@
+//! One module per command.
+pub mod audit;
+pub mod boundaries;
+pub mod demo;
+pub mod generate;
+pub mod import;

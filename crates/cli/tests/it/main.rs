@@ -1,0 +1,7 @@
+//! The one integration-test binary: the real `caucus` binary against real databases (SQLite always,
+//! PostgreSQL when CAUCUS_TEST_POSTGRES is set).
+#![allow(clippy::unwrap_used)]
+
+mod support;
+
+mod register;

@@ -1,0 +1,178 @@
+//! The register's bulk work end to end, on every engine: geography in two boundary sets, a generated
+//! membership with planted bad rows, the 2023 reallocation, and the audit chain.
+use crate::support::*;
+use std::collections::HashMap;
+
+async fn exec(url: &str, sql: &str) {
+    let store = caucus_store::Store::connect(url).await.unwrap();
+    caucus_store::on_pool!(&store, |c| sqlx_exec(c, sql).await);
+    store.close().await;
+}
+
+async fn sqlx_exec<'c, E: sqlx::Executor<'c>>(c: E, sql: &str) {
+    c.execute(sqlx::AssertSqlSafe(sql.to_string()))
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn import_reallocate_and_verify_on_every_engine() {
+    let lookup: HashMap<String, (String, String)> = read_csv(&geo("postcodes_L_area.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                r["postcode"].clone(),
+                (r["pcon_2010set_code"].clone(), r["pcon24cd"].clone()),
+            )
+        })
+        .collect();
+    for db in caucus_testkit::databases().await {
+        let url = db.url.as_str();
+        let dir = db.scratch();
+        let dir = if db.engine == "postgres" {
+            tempfile::tempdir().unwrap().keep()
+        } else {
+            dir
+        };
+        with_l_area(url);
+        let members = generate(&dir, 20_000, 70, 7);
+        let rejects = dir.join("rejects.csv");
+        let out = ok(
+            url,
+            &[
+                "import",
+                "members",
+                members.to_str().unwrap(),
+                "--rejects",
+                rejects.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            out.trim(),
+            "imported 20000, updated 0, rejected 70",
+            "{}",
+            db.engine
+        );
+
+        let rejected = read_csv(&rejects);
+        assert_eq!(rejected.len(), 70);
+        let reasons: Vec<&str> = rejected.iter().map(|r| r["reason"].as_str()).collect();
+        for expected in [
+            "postcode L99 9ZZ is not in boundary set pcon2010",
+            "postcode: 'NOT A PC' is not a UK postcode",
+            "joined_on: '2020-13-45' is not a date",
+            "unknown status 'zombie'",
+            "unknown rate 'platinum'",
+            "membership number repeated in the file (first on line 2)",
+            "given_name is missing",
+        ] {
+            assert!(
+                reasons.iter().any(|r| r.starts_with(expected)),
+                "{}: no reject says {expected:?}: {reasons:?}",
+                db.engine
+            );
+        }
+        assert!(rejected
+            .iter()
+            .all(|r| r["line"].parse::<u64>().unwrap() >= 2));
+
+        let again = ok(url, &["import", "members", members.to_str().unwrap()]);
+        assert_eq!(
+            again.trim(),
+            "imported 0, updated 0, rejected 70",
+            "{}",
+            db.engine
+        );
+
+        let report = dir.join("reallocation.csv");
+        let out = ok(
+            url,
+            &[
+                "boundaries",
+                "reallocate",
+                "--to",
+                "pcon2024",
+                "--effective",
+                "2023-10-12",
+                "--report",
+                report.to_str().unwrap(),
+            ],
+        );
+        assert!(
+            out.contains("20000 members from pcon2010 to pcon2024"),
+            "{out}"
+        );
+        let rows = read_csv(&report);
+        assert_eq!(rows.len(), 20_000);
+        for r in &rows {
+            let (old, new) = &lookup[&r["postcode"]];
+            assert_eq!(&r["new_constituency"], new, "{}: {r:?}", db.engine);
+            assert_eq!(&r["old_constituency"], old, "{}: {r:?}", db.engine);
+            let outcome = if old == new { "unchanged" } else { "moved" };
+            assert_eq!(r["outcome"], outcome);
+        }
+
+        let again = caucus(url, &["boundaries", "reallocate", "--to", "pcon2024"]);
+        assert_eq!(again.status.code(), Some(1));
+        assert!(
+            String::from_utf8_lossy(&again.stderr).contains("already the register's current set")
+        );
+
+        assert!(ok(url, &["audit", "verify"]).starts_with("audit chain intact"));
+        exec(url, "UPDATE audit_events SET detail = '{}' WHERE seq = 5").await;
+        let broken = caucus(url, &["audit", "verify"]);
+        assert_eq!(broken.status.code(), Some(1), "{}", db.engine);
+        let err = String::from_utf8_lossy(&broken.stderr);
+        assert!(
+            err.contains("audit chain broken at event 5"),
+            "{}: {err}",
+            db.engine
+        );
+    }
+}
+
+#[test]
+fn bad_usage_exits_2_and_a_failed_import_exits_1_with_one_line() {
+    let db = caucus_testkit::TestDb::sqlite();
+    assert_eq!(
+        caucus(&db.url, &["import", "members"]).status.code(),
+        Some(2)
+    );
+    let out = caucus(&db.url, &["import", "members", "/nonexistent.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("no boundary set has been imported yet"),
+        "{err}"
+    );
+
+    with_l_area(&db.url);
+    let bad = db.scratch().join("bad-header.csv");
+    std::fs::write(&bad, "membership_number,given_name,shoe_size\n").unwrap();
+    let out = caucus(&db.url, &["import", "members", bad.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown columns: shoe_size"));
+}
+
+#[test]
+fn onspd_files_of_both_schemas_import_with_pseudo_codes_as_none() {
+    let db = caucus_testkit::TestDb::sqlite();
+    for (file, set) in [
+        ("onspd_sample_aug2024.csv", "onspd2024"),
+        ("onspd_sample_nov2025.csv", "onspd2025"),
+    ] {
+        let out = ok(
+            &db.url,
+            &[
+                "import",
+                "geography",
+                geo(file).to_str().unwrap(),
+                "--set",
+                set,
+            ],
+        );
+        assert!(out.contains("4 postcodes"), "{out}");
+        assert!(out.contains("layout onspd"), "{out}");
+    }
+}

@@ -1,0 +1,108 @@
+//! Running the real binary against a test database.
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+pub const TODAY: &str = "2026-11-22";
+
+pub fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_caucus")
+}
+
+pub fn geo(file: &str) -> PathBuf {
+    caucus_testkit::shared_data().join("geo").join(file)
+}
+
+/// Runs `caucus --db URL ARGS` with a fixed today; returns the output.
+pub fn caucus(db: &str, args: &[&str]) -> Output {
+    Command::new(bin())
+        .args(["--db", db, "--today", TODAY])
+        .args(args)
+        .env_remove("CAUCUS_DATABASE_URL")
+        .output()
+        .expect("run caucus")
+}
+
+/// Like `caucus` but fails the test unless it exits 0; returns stdout.
+pub fn ok(db: &str, args: &[&str]) -> String {
+    let out = caucus(db, args);
+    assert!(
+        out.status.success(),
+        "caucus {args:?} failed ({:?}):\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Both boundary sets of the L area imported, pcon2010 current.
+pub fn with_l_area(db: &str) {
+    let g = geo("postcodes_L_area.csv");
+    let g = g.to_str().unwrap();
+    ok(
+        db,
+        &[
+            "import",
+            "geography",
+            g,
+            "--set",
+            "pcon2010",
+            "--pcon-column",
+            "pcon_2010set_code",
+            "--until",
+            "2023-10-11",
+        ],
+    );
+    ok(
+        db,
+        &[
+            "import",
+            "geography",
+            g,
+            "--set",
+            "pcon2024",
+            "--pcon-column",
+            "pcon24cd",
+            "--from",
+            "2023-10-12",
+        ],
+    );
+}
+
+pub fn generate(dir: &Path, count: u64, bad: u64, seed: u64) -> PathBuf {
+    let path = dir.join(format!("members-{count}-{bad}-{seed}.csv"));
+    let out = Command::new(bin())
+        .args([
+            "generate",
+            "members",
+            "--count",
+            &count.to_string(),
+            "--bad",
+            &bad.to_string(),
+        ])
+        .args(["--seed", &seed.to_string(), "--out", path.to_str().unwrap()])
+        .output()
+        .expect("run caucus generate");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    path
+}
+
+/// CSV rows as maps from column to value.
+pub fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let headers = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            headers
+                .iter()
+                .zip(rec.iter())
+                .map(|(h, v)| (h.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
