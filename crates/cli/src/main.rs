@@ -52,6 +52,8 @@ enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(commands::audit::AuditCommand),
+    /// Count ballots (BLT or CSV cast vote records) by an exact method.
+    Count(commands::count::CountArgs),
     /// Generate synthetic data for demos, tests and benchmarks.
     #[command(subcommand)]
     Generate(commands::generate::GenerateCommand),
@@ -124,6 +126,9 @@ fn main() -> ExitCode {
         rulebook: cli.rulebook,
         today: cli.today,
     };
+    if let Command::Count(args) = &cli.command {
+        return report(commands::count::run(args));
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -143,6 +148,7 @@ fn main() -> ExitCode {
             Command::Audit(c) => commands::audit::run(&ctx, c).await,
             Command::Generate(c) => commands::generate::run(&ctx, c).await,
             Command::Demo(args) => commands::demo::run(&ctx, args).await,
+            Command::Count(_) => Ok(()),
         }
     });
     report(outcome)

@@ -4,4 +4,5 @@
 
 mod support;
 
+mod count;
 mod register;
