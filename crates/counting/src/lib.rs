@@ -5,12 +5,12 @@
 
 pub mod error;
 pub mod method;
+pub mod papers;
 pub mod parse;
 pub mod profile;
 pub mod report;
 pub mod result;
 pub mod tie;
-pub mod trie;
 
 pub use error::{CountError, ParseError};
 pub use method::threshold::{parse_fraction, Base};

@@ -4,10 +4,10 @@
 //! next candidate is excluded at once, as Burlington and many US rules allow.
 
 use super::{new_round, Status};
+use crate::papers::{Clean, Desk};
 use crate::profile::{Policies, Profile};
 use crate::result::{CountResult, Method, Tie};
 use crate::tie::{break_tie, Lot, Want};
-use crate::trie::{Trie, ROOT};
 
 pub(crate) struct Options {
     pub policies: Policies,
@@ -17,20 +17,15 @@ pub(crate) struct Options {
 
 pub(crate) fn count(profile: &Profile, opts: &Options) -> CountResult {
     let n = profile.candidates.len();
-    let trie = Trie::build(profile, &opts.policies);
+    let clean = Clean::build(profile, &opts.policies);
     let mut status = vec![Status::Continuing; n];
     for &w in &profile.withdrawn {
         status[w] = Status::Withdrawn;
     }
-    let mut parcels: Vec<Vec<u32>> = vec![Vec::new(); n];
     let mut totals = vec![0i64; n];
-    for ch in trie.children(ROOT) {
-        let c = trie.cand[ch as usize] as usize;
-        parcels[c].push(ch);
-        totals[c] += trie.mult[ch as usize] as i64;
-    }
+    let mut desk = Desk::first_preferences(&clean, n, 1, &mut totals);
     // Blank ballots are in the poll but exhausted from the first round, as US result sheets show.
-    let mut nt = trie.end[ROOT as usize] as i64;
+    let mut nt = clean.blank as i64;
     let mut rounds = vec![new_round(1, "First preferences".into(), totals.clone(), nt)];
     let mut history = vec![totals.clone()];
     let mut ties = Vec::new();
@@ -89,18 +84,12 @@ pub(crate) fn count(profile: &Profile, opts: &Options) -> CountResult {
             status[c] = Status::Excluded;
         }
         rounds[stage - 1].excluded.extend(&out);
+        let continuing: Vec<bool> = status.iter().map(|s| *s == Status::Continuing).collect();
         for &c in &out {
-            for node in std::mem::take(&mut parcels[c]) {
-                let ex = trie.pass_on(
-                    node,
-                    &|k| status[k as usize] == Status::Continuing,
-                    &mut |k, next| {
-                        parcels[k as usize].push(next);
-                        totals[k as usize] += trie.mult[next as usize] as i64;
-                    },
-                );
-                nt += ex as i64;
-            }
+            let from = std::mem::take(&mut desk.parcels[c]);
+            nt += desk
+                .transfer(&clean, from, &|v| v, &continuing, &mut totals)
+                .exhausted;
             totals[c] = 0;
         }
         let names: Vec<&str> = out
@@ -116,7 +105,7 @@ pub(crate) fn count(profile: &Profile, opts: &Options) -> CountResult {
         history.push(totals.clone());
     }
 
-    let valid = trie.mult[ROOT as usize] as i64;
+    let valid = clean.total as i64;
     CountResult {
         method: Method::Irv,
         rule: format!(

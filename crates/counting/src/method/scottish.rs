@@ -4,10 +4,10 @@
 //! remainder being ignored)" is an integer floor division, exactly.
 
 use super::{new_round, Status};
+use crate::papers::{Clean, Desk};
 use crate::profile::{Policies, Profile};
 use crate::result::{CountResult, Method, Tie};
 use crate::tie::{break_tie, Lot, Want};
-use crate::trie::{Trie, ROOT};
 
 /// One vote, in units of 10^-5.
 pub const ONE: i64 = 100_000;
@@ -18,36 +18,21 @@ pub(crate) struct Options {
     pub seed: u64,
 }
 
-/// Papers that sit together with a candidate: all ballots through `node`, each worth `value`.
-#[derive(Clone, Copy)]
-struct Parcel {
-    node: u32,
-    value: i64,
-}
-
 pub(crate) fn count(profile: &Profile, opts: &Options) -> CountResult {
     let n = profile.candidates.len();
-    let trie = Trie::build(profile, &opts.policies);
+    let clean = Clean::build(profile, &opts.policies);
     let mut status = vec![Status::Continuing; n];
     for &w in &profile.withdrawn {
         status[w] = Status::Withdrawn;
     }
-    let rejected = trie.end[ROOT as usize];
-    let valid_papers = trie.mult[ROOT as usize] - rejected;
+    let rejected = clean.blank;
+    let valid_papers = clean.total - rejected;
     // Rule 46: valid papers / (seats + 1), decimals ignored, plus one.
     let quota = (valid_papers / (u64::from(opts.seats) + 1) + 1) as i64 * ONE;
 
-    let mut parcels: Vec<Vec<Parcel>> = vec![Vec::new(); n];
     let mut totals = vec![0i64; n];
     // Rule 45: first preferences.
-    for ch in trie.children(ROOT) {
-        let c = trie.cand[ch as usize] as usize;
-        parcels[c].push(Parcel {
-            node: ch,
-            value: ONE,
-        });
-        totals[c] += trie.mult[ch as usize] as i64 * ONE;
-    }
+    let mut desk = Desk::first_preferences(&clean, n, ONE, &mut totals);
     let mut nt: i64 = 0;
     let mut rounds = vec![new_round(1, "First preferences".into(), totals.clone(), nt)];
     let mut history: Vec<Vec<i64>> = vec![totals.clone()];
@@ -121,24 +106,13 @@ pub(crate) fn count(profile: &Profile, opts: &Options) -> CountResult {
             pending.retain(|&p| p != c);
             let surplus = totals[c] - quota;
             let total = totals[c];
-            let mut moved: i64 = 0;
-            for p in std::mem::take(&mut parcels[c]) {
-                // Rule 48(3): surplus x value when received / total, floored at 5 decimals.
-                let tv = (i128::from(surplus) * i128::from(p.value) / i128::from(total)) as i64;
-                if tv == 0 {
-                    continue;
-                }
-                moved += trie.mult[p.node as usize] as i64 * tv;
-                let ex = trie.pass_on(
-                    p.node,
-                    &|k| status[k as usize] == Status::Continuing,
-                    &mut |k, node| {
-                        parcels[k as usize].push(Parcel { node, value: tv });
-                        totals[k as usize] += trie.mult[node as usize] as i64 * tv;
-                    },
-                );
-                nt += ex as i64 * tv;
-            }
+            let continuing: Vec<bool> = status.iter().map(|s| *s == Status::Continuing).collect();
+            let from = std::mem::take(&mut desk.parcels[c]);
+            // Rule 48(3): surplus x value when received / total, floored at 5 decimals.
+            let tv = |v: i64| (i128::from(surplus) * i128::from(v) / i128::from(total)) as i64;
+            let m = desk.transfer(&clean, from, &tv, &continuing, &mut totals);
+            nt += m.exhausted;
+            let moved = m.moved;
             // What truncation kept back is non-transferable too (the official sheets count it so).
             nt += surplus - moved;
             totals[c] = quota;
@@ -175,20 +149,11 @@ pub(crate) fn count(profile: &Profile, opts: &Options) -> CountResult {
         status[c] = Status::Excluded;
         rounds[stage - 1].excluded.push(c);
         // Rule 50(4): each paper moves at the value at which the excluded candidate received it.
-        for p in std::mem::take(&mut parcels[c]) {
-            let ex = trie.pass_on(
-                p.node,
-                &|k| status[k as usize] == Status::Continuing,
-                &mut |k, node| {
-                    parcels[k as usize].push(Parcel {
-                        node,
-                        value: p.value,
-                    });
-                    totals[k as usize] += trie.mult[node as usize] as i64 * p.value;
-                },
-            );
-            nt += ex as i64 * p.value;
-        }
+        let continuing: Vec<bool> = status.iter().map(|s| *s == Status::Continuing).collect();
+        let from = std::mem::take(&mut desk.parcels[c]);
+        nt += desk
+            .transfer(&clean, from, &|v| v, &continuing, &mut totals)
+            .exhausted;
         totals[c] = 0;
         let action = format!("Exclusion of {}", profile.candidates[c]);
         rounds.push(new_round(stage + 1, action, totals.clone(), nt));
