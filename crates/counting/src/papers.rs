@@ -148,17 +148,16 @@ impl Desk {
                     gone += clean.weight(b as usize);
                 }
             }
-            for c in 0..self.buckets.len() {
-                if self.buckets[c].is_empty() {
+            for (c, bucket) in self.buckets.iter_mut().enumerate() {
+                if bucket.is_empty() {
                     continue;
                 }
                 let w = std::mem::take(&mut self.bucket_weight[c]);
                 totals[c] += w as i64 * nv;
-                let ballots = std::mem::take(&mut self.buckets[c]);
                 self.parcels[c].push(Parcel {
                     value: nv,
                     weight: w,
-                    ballots,
+                    ballots: std::mem::take(bucket),
                 });
             }
             out.exhausted += gone as i64 * nv;
