@@ -130,14 +130,20 @@ pub fn parse_str(text: &str) -> Result<Profile, ParseError> {
         if first_body_line && first.starts_with('-') {
             first_body_line = false;
             for (at, tok) in toks {
-                let k = number(&line, at, &tok[1..], "a withdrawn candidate").map_err(|_| {
+                let bad = || {
                     line.err(
                         at,
                         format!(
                             "expected a withdrawn candidate as a negative number, found {tok:?}"
                         ),
                     )
-                })?;
+                };
+                let k = match tok.strip_prefix('-') {
+                    Some(digits) => {
+                        number(&line, at, digits, "a withdrawn candidate").map_err(|_| bad())?
+                    }
+                    None => return Err(bad()),
+                };
                 if k == 0 || k as usize > n {
                     return Err(line.err(
                         at,
@@ -328,6 +334,12 @@ mod tests {
     fn a_decimal_weight_is_refused() {
         let e = parse_str("2 1\n1.5 1 0\n0\n\"A\"\n\"B\"\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 1));
+    }
+
+    #[test]
+    fn a_withdrawn_line_with_a_stray_character_is_an_error_not_a_panic() {
+        let e = parse_str("2 1\n-1 \u{feff}\n1 1 0\n0\n\"A\"\n\"B\"\n").unwrap_err();
+        assert_eq!((e.line, e.column), (2, 4));
     }
 
     #[test]
