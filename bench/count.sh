@@ -38,6 +38,14 @@ if [ ! -x "$WORK/stv-rs/bin/stv-rs" ]; then
   cargo install -q stv-rs --locked --root "$WORK/stv-rs"
 fi
 STVRS="$WORK/stv-rs/bin/stv-rs"
+# stv-rs reads the Droop.py dialect of BLT: a `[nick ...]` line and ballots written with the
+# nicknames. The same ballots, converted once, outside the timing.
+STVRS_PROFILE="$WORK/profile-$BALLOTS.stvrs.blt"
+if [ ! -s "$STVRS_PROFILE" ]; then
+  awk 'NR == 1 { print; n = $1; printf "[nick"; for (i = 1; i <= n; i++) printf " c%d", i; print "]"; next }
+       done || $0 == "0" { print; done = 1; next }
+       { printf "%s", $1; for (i = 2; i < NF; i++) printf " c%s", $i; print " 0" }' "$PROFILE" > "$STVRS_PROFILE"
+fi
 
 # measure NAME RUNS CMD...: best wall time of RUNS runs and the peak RSS of that run.
 declare -A SECS MEM
@@ -58,7 +66,7 @@ echo "== timing (best of $RUNS for the Rust counters, one run of pyrankvote)"
 measure caucus-irv "$RUNS" "$CAUCUS_BIN" count "$PROFILE" --method irv --format json
 measure caucus-stv-scottish "$RUNS" "$CAUCUS_BIN" count "$PROFILE" --method stv-scottish --seats 3 --format json
 measure caucus-stv-meek "$RUNS" "$CAUCUS_BIN" count "$PROFILE" --method stv-meek --seats 3 --format json
-measure stv-rs-meek "$RUNS" "$STVRS" --arithmetic fixed9 --input "$PROFILE" meek
+measure stv-rs-meek "$RUNS" "$STVRS" --arithmetic fixed9 --input "$STVRS_PROFILE" meek
 measure pyrankvote-irv 1 "$WORK/venv/bin/python" "$ROOT/bench/count/pyrankvote_irv.py" "$PROFILE"
 
 echo "== winners"
@@ -66,7 +74,7 @@ caucus_irv=$("$WORK/venv/bin/python" -c 'import json,sys; print(json.load(open(s
 peer_irv=$(sed -n 's/^winner: //p' "$WORK/pyrankvote-irv.out")
 echo "   irv: caucus $caucus_irv, pyrankvote $peer_irv"
 "$WORK/venv/bin/python" -c 'import json,sys; print("   stv-meek caucus:", ", ".join(json.load(open(sys.argv[1]))["elected"]))' "$WORK/caucus-stv-meek.out"
-echo "   stv-meek stv-rs: $(grep -i -A8 'elected' "$WORK/stv-rs-meek.out" | grep -o 'Candidate [0-9]*' | sort -u | tr '\n' ' ')"
+echo "   stv-meek stv-rs: $(sed -n '/Count Complete/,$p' "$WORK/stv-rs-meek.out" | sed -n 's/^\tElected: *\(.*\) (.*/\1/p' | paste -sd, | sed 's/,/, /g')"
 
 echo
 echo "== results ($BALLOTS ballots, 12 candidates, $(nproc) cores)"
