@@ -1,5 +1,6 @@
 //! End-to-end tests of `caucus count`: the JSON shape of SPEC 5.4, the text and HTML sheets,
 //! threshold votes, and the exit statuses (2 for bad usage, 1 for a bad file, with line and column).
+#![allow(clippy::unwrap_used)]
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
