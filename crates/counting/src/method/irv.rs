@@ -172,3 +172,43 @@ mod tests {
         assert_eq!(out, vec![2, 3]);
     }
 }
+
+#[cfg(test)]
+mod count_tests {
+    use crate::profile::{Ballots, Mark, Profile, OVERVOTE};
+    use crate::{count, CountOptions, Method};
+
+    fn profile(ballots: &[(u64, &[Mark])]) -> Profile {
+        let mut b = Ballots::new();
+        for (w, m) in ballots {
+            b.push(*w, m).unwrap();
+        }
+        Profile {
+            candidates: ["A", "B", "C"].iter().map(|s| s.to_string()).collect(),
+            ballots: b,
+            ..Profile::default()
+        }
+    }
+
+    #[test]
+    fn the_lowest_is_excluded_until_someone_holds_more_than_half_of_the_continuing_votes() {
+        let p = profile(&[(4, &[0]), (3, &[1]), (2, &[2, 1]), (1, &[])]);
+        let r = count(&p, &CountOptions::new(Method::Irv)).unwrap();
+        assert_eq!(
+            r.rounds[0].non_transferable, 1,
+            "the blank ballot is exhausted from round 1"
+        );
+        assert_eq!(r.rounds[0].excluded, vec![2]);
+        assert_eq!(r.rounds[1].tallies, vec![4, 5, 0]);
+        assert_eq!(r.elected, vec![1]);
+    }
+
+    #[test]
+    fn an_overvote_exhausts_the_ballot_where_it_stands() {
+        let p = profile(&[(4, &[0]), (3, &[1]), (2, &[2, OVERVOTE, 1])]);
+        let r = count(&p, &CountOptions::new(Method::Irv)).unwrap();
+        assert_eq!(r.rounds[1].tallies, vec![4, 3, 0]);
+        assert_eq!(r.rounds[1].non_transferable, 2);
+        assert_eq!(r.elected, vec![0]);
+    }
+}

@@ -330,3 +330,50 @@ pub(crate) fn count(profile: &Profile, opts: &Options) -> CountResult {
         threshold: None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ONE;
+    use crate::profile::{Ballots, Mark, Profile};
+    use crate::{count, CountOptions, Method};
+
+    fn profile(seats: u32, ballots: &[(u64, &[Mark])]) -> Profile {
+        let mut b = Ballots::new();
+        for (w, m) in ballots {
+            b.push(*w, m).unwrap();
+        }
+        Profile {
+            candidates: ["A", "B", "C", "D"].iter().map(|s| s.to_string()).collect(),
+            seats: Some(seats),
+            ballots: b,
+            ..Profile::default()
+        }
+    }
+
+    #[test]
+    fn a_surplus_is_shared_by_keep_values_until_the_elected_sit_at_the_quota() {
+        let p = profile(2, &[(60, &[0, 1]), (25, &[2]), (15, &[3, 2])]);
+        let r = count(&p, &CountOptions::new(Method::StvMeek)).unwrap();
+        assert_eq!(r.rounds[0].elected, vec![0]);
+        // Stage 2 iterates A's keep value down: A sits within 0.001% of the quota, B gains.
+        let s2 = &r.rounds[1];
+        let q = s2.quota.unwrap();
+        assert!(
+            (s2.tallies[0] - q).abs() * 100_000 <= q,
+            "{} vs {q}",
+            s2.tallies[0]
+        );
+        assert!(s2.tallies[1] > 25 * ONE);
+        assert_eq!(r.elected.len(), 2);
+        assert_eq!(r.elected[0], 0);
+    }
+
+    #[test]
+    fn a_withdrawn_candidate_is_passed_over() {
+        let mut p = profile(1, &[(3, &[0, 1]), (2, &[1]), (2, &[2])]);
+        p.withdrawn = vec![0];
+        let r = count(&p, &CountOptions::new(Method::StvMeek)).unwrap();
+        assert_eq!(r.rounds[0].tallies, vec![0, 5 * ONE, 2 * ONE, 0]);
+        assert_eq!(r.elected, vec![1]);
+    }
+}

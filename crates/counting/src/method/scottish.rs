@@ -222,3 +222,88 @@ pub(crate) fn order_by_total(
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::profile::{Ballots, Mark, Profile};
+    use crate::{count, CountOptions, CountResult, Method};
+
+    fn run(seats: u32, ballots: &[(u64, &[Mark])]) -> CountResult {
+        let mut b = Ballots::new();
+        for (w, m) in ballots {
+            b.push(*w, m).unwrap();
+        }
+        let n = ballots
+            .iter()
+            .flat_map(|(_, m)| m.iter())
+            .max()
+            .map_or(1, |m| *m as usize + 1);
+        let p = Profile {
+            candidates: (0..n)
+                .map(|i| ["A", "B", "C", "D", "E"][i].to_string())
+                .collect(),
+            seats: Some(seats),
+            ballots: b,
+            ..Profile::default()
+        };
+        count(&p, &CountOptions::new(Method::StvScottish)).unwrap()
+    }
+
+    #[test]
+    fn the_value_lost_to_truncation_is_non_transferable() {
+        // Quota 4; A's surplus 3 over 7 papers: 3/7 = 0.42857 (remainder ignored).
+        let r = run(2, &[(7, &[0, 1]), (2, &[1]), (1, &[2])]);
+        assert_eq!(r.quota, Some(400_000));
+        assert_eq!(r.rounds[1].tallies[1], 200_000 + 7 * 42_857);
+        assert_eq!(r.rounds[1].non_transferable, 1);
+    }
+
+    #[test]
+    fn the_largest_of_two_surpluses_from_one_stage_goes_first() {
+        // Quota 6; A (10) and B (8) both elected at stage 1.
+        let r = run(3, &[(10, &[0, 2]), (8, &[1, 3]), (1, &[2]), (1, &[3])]);
+        assert_eq!(r.rounds[0].elected, vec![0, 1]);
+        assert!(
+            r.rounds[1].action.contains("surplus of A"),
+            "{}",
+            r.rounds[1].action
+        );
+        assert!(
+            r.rounds[2].action.contains("surplus of B"),
+            "{}",
+            r.rounds[2].action
+        );
+    }
+
+    #[test]
+    fn equal_lowest_candidates_are_split_by_the_most_recent_stage_where_they_differed() {
+        // Quota 7. Stage 2: A's surplus exhausts. Stage 3: D's paper makes C equal to B at 4;
+        // at stage 2 C had 3 to B's 4, so C is excluded.
+        let r = run(2, &[(10, &[0]), (4, &[1]), (3, &[2, 1]), (1, &[3, 2])]);
+        assert_eq!(r.rounds[2].tallies[1], r.rounds[2].tallies[2]);
+        assert_eq!(r.rounds[2].excluded, vec![2]);
+        assert_eq!(r.ties.len(), 1);
+        assert_eq!(r.ties[0].resolved_by, "totals at stage 2");
+        assert_eq!(r.elected, vec![0, 1]);
+    }
+
+    #[test]
+    fn a_tie_at_every_stage_is_drawn_by_lot_and_recorded_with_the_seed() {
+        let r = run(1, &[(4, &[0]), (2, &[1, 0]), (2, &[2, 0])]);
+        assert_eq!(r.ties.len(), 1);
+        assert!(r.ties[0].resolved_by.starts_with("lot (seed 1)"));
+        assert_eq!(r.elected, vec![0]);
+    }
+
+    #[test]
+    fn the_last_vacancies_go_to_the_continuing_candidates_without_further_transfers() {
+        // Quota 5, never reached: D then C are excluded, and A and B fill the two seats.
+        let r = run(2, &[(4, &[0]), (4, &[1]), (3, &[2]), (2, &[3])]);
+        assert_eq!(r.rounds[0].excluded, vec![3]);
+        assert_eq!(r.rounds[1].excluded, vec![2]);
+        let mut last = r.rounds[2].elected.clone();
+        last.sort_unstable();
+        assert_eq!(last, vec![0, 1]);
+        assert_eq!(r.rounds.len(), 3);
+    }
+}
