@@ -297,7 +297,9 @@ pub async fn import_geography(
     }
     progress.finish();
 
+    app.store.analyze(&["postcodes"]).await?;
     let (changed, clps, branches) = build_units(app, set, opts, &area_names).await?;
+    app.store.analyze(&["units", "branch_wards"]).await?;
     summary.units_changed = changed;
     summary.clps = clps;
     summary.branches = branches;

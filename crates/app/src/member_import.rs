@@ -393,6 +393,9 @@ pub async fn import_members(
     let mut tx = app.store.begin().await?;
     imports::finish(&mut tx, run.id, &app.clock.stamp()).await?;
     tx.commit().await?;
+    app.store
+        .analyze(&["members", "member_status_history", "member_placements"])
+        .await?;
     progress.finish();
     Ok(ImportSummary {
         run_id: run.id,

@@ -12,6 +12,15 @@ use std::path::Path;
 use time::Date;
 
 pub const CHUNK: i64 = 25_000;
+const REPORT_PAGE: i64 = 20_000;
+/// The tables whose statistics the reallocation's joins depend on.
+const PLANNED_TABLES: [&str; 5] = [
+    "members",
+    "member_placements",
+    "postcodes",
+    "units",
+    "branch_wards",
+];
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ClpSummary {
@@ -81,6 +90,7 @@ pub async fn reallocate(
         }
     };
     let max_id = reallocation::max_member_id(&app.store).await?;
+    app.store.analyze(&PLANNED_TABLES).await?;
     let resumed = existing.is_some() && !opts.dry_run;
 
     // A dry run does the same work in one transaction and rolls it back.
@@ -162,11 +172,11 @@ pub async fn reallocate(
         .map_err(report_err)?;
     }
     let mut after = 0i64;
-    loop {
+    while after < max_id {
+        let upto = (after + REPORT_PAGE).min(max_id);
         let page =
-            reallocation::report_page(&app.store, run.id, after, 10_000, dry_tx.as_mut()).await?;
-        let Some(last) = page.last() else { break };
-        after = last.member_id;
+            reallocation::report_page(&app.store, run.id, after, upto, dry_tx.as_mut()).await?;
+        after = upto;
         for row in &page {
             let outcome = tally(&mut summary, row);
             if let Some(w) = writer.as_mut() {

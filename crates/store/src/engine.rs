@@ -113,6 +113,19 @@ impl Store {
         })
     }
 
+    /// Refreshes the planner's statistics after bulk work. Without them PostgreSQL plans joins over
+    /// freshly loaded tables as if they were empty (nested loops over tens of thousands of rows).
+    pub async fn analyze(&self, tables: &[&str]) -> Result<()> {
+        for t in tables {
+            let sql = format!("ANALYZE {t}");
+            crate::on_pool!(self, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+                .execute(c)
+                .await
+                .map(|_| ()))?;
+        }
+        Ok(())
+    }
+
     /// Whether the database answers, for `/readyz`.
     pub async fn ping(&self) -> Result<()> {
         crate::on_pool!(self, |c| sqlx::query("SELECT 1")

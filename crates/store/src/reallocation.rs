@@ -205,31 +205,35 @@ pub struct ReportRow {
     pub exception: Option<String>,
 }
 
-/// The report of a run, a page of members at a time (in member id order after `after_id`). The old
-/// constituency is the member's latest placement before this run.
+/// The report of a run for the members with ids in (`from_id`, `to_id`], in id order. The old
+/// constituency is the member's latest placement before this run. Paging by id range lets the previous
+/// placements be found with one grouped scan rather than a subquery per member.
 pub async fn report_page(
     store: &Store,
     run_id: i64,
-    after_id: i64,
-    limit: i64,
+    from_id: i64,
+    to_id: i64,
     tx: Option<&mut Tx>,
 ) -> Result<Vec<ReportRow>> {
-    let sql = "SELECT m.id, m.membership_number, m.postcode, COALESCE(np.ward_code, op.ward_code) AS ward, \
+    let sql = "WITH prev AS (SELECT member_id, MAX(id) AS id FROM member_placements \
+           WHERE member_id > $2 AND member_id <= $3 AND (reallocation_run IS NULL OR reallocation_run <> $1) \
+           GROUP BY member_id) \
+         SELECT m.id, m.membership_number, m.postcode, COALESCE(np.ward_code, op.ward_code) AS ward, \
          oc.gss_code AS old_gss, oc.name AS old_name, nc.gss_code AS new_gss, nc.name AS new_name, x.reason \
          FROM members m \
          LEFT JOIN member_placements np ON np.reallocation_run = $1 AND np.member_id = m.id \
          LEFT JOIN units nc ON nc.id = np.clp_unit_id \
          LEFT JOIN reallocation_exceptions x ON x.run_id = $1 AND x.member_id = m.id \
-         LEFT JOIN member_placements op ON op.id = (SELECT MAX(p2.id) FROM member_placements p2 \
-             WHERE p2.member_id = m.id AND (p2.reallocation_run IS NULL OR p2.reallocation_run <> $1)) \
+         LEFT JOIN prev ON prev.member_id = m.id \
+         LEFT JOIN member_placements op ON op.id = prev.id \
          LEFT JOIN units oc ON oc.id = op.clp_unit_id \
-         WHERE m.id > $2 ORDER BY m.id LIMIT $3";
+         WHERE m.id > $2 AND m.id <= $3 ORDER BY m.id";
     macro_rules! read {
         ($c:expr) => {{
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
                 .bind(run_id)
-                .bind(after_id)
-                .bind(limit)
+                .bind(from_id)
+                .bind(to_id)
                 .fetch_all($c)
                 .await?;
             rows.iter()
