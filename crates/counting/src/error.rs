@@ -40,6 +40,6 @@ pub enum CountError {
     MissingRoll,
     #[error("the roll ({roll}) is smaller than the number of ballots cast ({cast})")]
     RollTooSmall { roll: u64, cast: u64 },
-    #[error("unknown candidate {0:?}")]
-    UnknownCandidate(String),
+    #[error("a threshold of a base of zero votes cannot be decided")]
+    EmptyBase,
 }

@@ -80,6 +80,9 @@ pub(crate) fn count(profile: &Profile, opts: &Options) -> Result<CountResult, Co
             (r, "the roll")
         }
     };
+    if base == 0 {
+        return Err(CountError::EmptyBase);
+    }
     // The fewest votes that meet the threshold, in whole votes: exact integer arithmetic.
     let need_scaled = u128::from(num) * u128::from(base);
     let den128 = u128::from(den);
@@ -131,6 +134,21 @@ pub(crate) fn count(profile: &Profile, opts: &Options) -> Result<CountResult, Co
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_base_of_zero_votes_is_refused() {
+        let p = Profile {
+            candidates: vec!["Yes".into()],
+            ..Profile::default()
+        };
+        let o = Options {
+            fraction: (2, 3),
+            base: Base::Cast,
+            strict: false,
+            policies: Policies::default(),
+        };
+        assert_eq!(count(&p, &o).unwrap_err(), CountError::EmptyBase);
+    }
 
     #[test]
     fn fractions_read_exactly() {
