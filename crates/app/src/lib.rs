@@ -6,10 +6,13 @@
 pub mod clock;
 pub mod geography_import;
 pub mod member_import;
+pub mod members;
 pub mod names;
+pub mod offices;
 pub mod progress;
 pub mod reallocate;
 
+use caucus_domain::decision::Decision;
 use caucus_domain::rulebook::{Rulebook, RulebookError};
 use caucus_store::{Store, StoreError};
 pub use clock::Clock;
@@ -27,22 +30,30 @@ pub enum AppError {
     },
     #[error("{0}")]
     Invalid(String),
-    #[error("{0}")]
-    Refused(String),
+    /// The access policy refused (HTTP 403), with its reasons.
+    #[error("not allowed: {}", .0.explain())]
+    Forbidden(Decision),
+    /// The party's rules refused the change (HTTP 422), with their reasons and clauses.
+    #[error("refused by the rules: {}", .0.explain())]
+    RuleRefused(Decision),
+    /// The record changed since the caller read it (HTTP 409).
+    #[error("the record was changed by someone else (version {expected} expected, {found} found); reload and try again")]
+    Stale { expected: i64, found: i64 },
     #[error("{0} not found")]
     NotFound(String),
     #[error(transparent)]
     Rulebook(#[from] RulebookError),
 }
 
-impl From<sqlx_error::Error> for AppError {
-    fn from(e: sqlx_error::Error) -> Self {
-        AppError::Store(StoreError::from(e))
+impl AppError {
+    /// Lifts a storage error, keeping a stale version as the conflict it is.
+    pub fn from_store(e: StoreError) -> AppError {
+        match e {
+            StoreError::Stale { expected, found } => AppError::Stale { expected, found },
+            StoreError::NotFound(what) => AppError::NotFound(what),
+            other => AppError::Store(other),
+        }
     }
-}
-
-mod sqlx_error {
-    pub use caucus_store::SqlxError as Error;
 }
 
 pub type Result<T, E = AppError> = std::result::Result<T, E>;

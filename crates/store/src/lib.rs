@@ -11,6 +11,7 @@ pub mod backup;
 pub mod geography;
 pub mod imports;
 pub mod members;
+pub mod offices;
 pub mod reallocation;
 pub mod schema_parity;
 pub mod units;

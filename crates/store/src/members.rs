@@ -397,3 +397,36 @@ pub async fn placements(store: &Store, member_id: i64) -> Result<Vec<PlacementRo
             .collect()
     })
 }
+
+/// Records a member's new status if their record is still at `expected_version`; returns the new
+/// version. A stale version is refused, so concurrent edits give one winner, never a lost update.
+pub async fn set_status(tx: &mut Tx, id: i64, status: &str, expected_version: i64) -> Result<i64> {
+    let changed = on_tx!(tx, |c| {
+        sqlx::query(
+            "UPDATE members SET status = $1, version = version + 1 WHERE id = $2 AND version = $3",
+        )
+        .bind(status)
+        .bind(id)
+        .bind(expected_version)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    if changed == 0 {
+        let found: Option<i64> = on_tx!(tx, |c| {
+            let r = sqlx::query("SELECT version FROM members WHERE id = $1")
+                .bind(id)
+                .fetch_optional(c)
+                .await?;
+            r.map(|r| r.try_get("version")).transpose()
+        })?;
+        return match found {
+            Some(found) => Err(crate::StoreError::Stale {
+                expected: expected_version,
+                found,
+            }),
+            None => Err(crate::StoreError::NotFound(format!("member {id}"))),
+        };
+    }
+    Ok(expected_version + 1)
+}

@@ -90,9 +90,9 @@ pub async fn apply_chunk(
     let (placed, exceptions) = on_tx!(tx, |c| {
         let placed = sqlx::query(
             "INSERT INTO member_placements (member_id, effective_from, boundary_set, postcode, ward_code, \
-             branch_unit_id, clp_unit_id, reason_code, reallocation_run, audit_seq) \
+             branch_unit_id, clp_unit_id, previous_clp_unit_id, reason_code, reallocation_run, audit_seq) \
              SELECT m.id, CASE WHEN m.joined_on > $1 THEN m.joined_on ELSE $1 END, $2, m.postcode, p.ward_code, \
-             bw.branch_unit_id, cu.id, $3, $4, $5 \
+             bw.branch_unit_id, cu.id, m.clp_unit_id, $3, $4, $5 \
              FROM members m \
              JOIN postcodes p ON p.boundary_set = $2 AND p.postcode = m.postcode \
              JOIN units cu ON cu.boundary_set = $2 AND cu.kind = 'clp' AND cu.gss_code = p.pcon_code \
@@ -206,8 +206,8 @@ pub struct ReportRow {
 }
 
 /// The report of a run for the members with ids in (`from_id`, `to_id`], in id order. The old
-/// constituency is the member's latest placement before this run. Paging by id range lets the previous
-/// placements be found with one grouped scan rather than a subquery per member.
+/// constituency is the CLP the member was in just before the run (kept on the new placement; for an
+/// exception, the member's unchanged CLP). Every join is an index lookup.
 pub async fn report_page(
     store: &Store,
     run_id: i64,
@@ -215,18 +215,15 @@ pub async fn report_page(
     to_id: i64,
     tx: Option<&mut Tx>,
 ) -> Result<Vec<ReportRow>> {
-    let sql = "WITH prev AS (SELECT member_id, MAX(id) AS id FROM member_placements \
-           WHERE member_id > $2 AND member_id <= $3 AND (reallocation_run IS NULL OR reallocation_run <> $1) \
-           GROUP BY member_id) \
-         SELECT m.id, m.membership_number, m.postcode, COALESCE(np.ward_code, op.ward_code) AS ward, \
+    let sql = "SELECT m.id, m.membership_number, m.postcode, COALESCE(np.ward_code, pp.ward_code) AS ward, \
          oc.gss_code AS old_gss, oc.name AS old_name, nc.gss_code AS new_gss, nc.name AS new_name, x.reason \
          FROM members m \
+         JOIN reallocation_runs r ON r.id = $1 \
          LEFT JOIN member_placements np ON np.reallocation_run = $1 AND np.member_id = m.id \
          LEFT JOIN units nc ON nc.id = np.clp_unit_id \
          LEFT JOIN reallocation_exceptions x ON x.run_id = $1 AND x.member_id = m.id \
-         LEFT JOIN prev ON prev.member_id = m.id \
-         LEFT JOIN member_placements op ON op.id = prev.id \
-         LEFT JOIN units oc ON oc.id = op.clp_unit_id \
+         LEFT JOIN units oc ON oc.id = CASE WHEN np.member_id IS NULL THEN m.clp_unit_id ELSE np.previous_clp_unit_id END \
+         LEFT JOIN postcodes pp ON pp.boundary_set = r.to_set AND pp.postcode = m.postcode \
          WHERE m.id > $2 AND m.id <= $3 ORDER BY m.id";
     macro_rules! read {
         ($c:expr) => {{

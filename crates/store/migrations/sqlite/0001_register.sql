@@ -104,6 +104,8 @@ CREATE TABLE member_placements (
     ward_code TEXT NULL,
     branch_unit_id BIGINT NULL REFERENCES units(id),
     clp_unit_id BIGINT NULL REFERENCES units(id),
+    -- For a reallocation: the CLP the member was in just before, for the report.
+    previous_clp_unit_id BIGINT NULL REFERENCES units(id),
     reason_code TEXT NOT NULL,
     reallocation_run BIGINT NULL,
     audit_seq BIGINT NOT NULL

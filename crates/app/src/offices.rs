@@ -1,0 +1,153 @@
+//! Appointing officers and reading a unit's compliance with the rules of office: an appointment is
+//! checked against the member's eligibility to hold office (and, for an interim officer, who may
+//! appoint and until when), then written with its audit event; a unit's officers are checked against
+//! the gender rules, and a branch's delegate entitlement is computed from its membership.
+use crate::members::history;
+use crate::{App, AppError, Result};
+use caucus_domain::decision::Decision;
+use caucus_domain::delegates::{gc_delegates, DelegateCount};
+use caucus_domain::eligibility::hold_office;
+use caucus_domain::offices::{
+    branch_officers_gender, check_interim_appointment, clp_executive_gender, Gender, OfficeKind,
+    Officeholder,
+};
+use caucus_domain::unit::UnitKind;
+use caucus_store::audit::{self, digest, NewEvent};
+use caucus_store::offices::{self, Held, OfficeRow};
+use caucus_store::units::{self, Unit};
+use caucus_store::{geography, members};
+use time::Date;
+
+#[derive(Debug, Clone)]
+pub struct Appointment {
+    pub unit_code: String,
+    pub membership_number: String,
+    pub office: OfficeKind,
+    pub from: Date,
+    /// The day the term ends (exclusive): for an interim officer, the AGM.
+    pub until: Option<Date>,
+    pub gender: Gender,
+    /// The role making the appointment (checked for interim officers).
+    pub appointed_by: String,
+}
+
+pub async fn find_unit(app: &App, code: &str) -> Result<Unit> {
+    let current = geography::current_set(&app.store).await?;
+    units::find_by_code(&app.store, code, current.as_deref())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("unit {code}")))
+}
+
+/// Appoints a member to an office; refused with the rules' reasons when they may not hold it.
+pub async fn appoint(app: &App, actor: &str, req: &Appointment) -> Result<i64> {
+    let unit = find_unit(app, &req.unit_code).await?;
+    let member = members::by_number(&app.store, &req.membership_number)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("member {}", req.membership_number)))?;
+    if let Some(until) = req.until {
+        if until <= req.from {
+            return Err(AppError::Invalid(format!(
+                "the term must end after it begins ({} to {until})",
+                req.from
+            )));
+        }
+    }
+    let hist = history(app, &member).await?;
+    let mut checks = vec![hold_office(&hist, req.from, &app.rules)];
+    let interim = req.office == OfficeKind::InterimOfficer;
+    if interim {
+        let agm = req.until.ok_or_else(|| {
+            AppError::Invalid("an interim officer serves until the AGM: give its date".into())
+        })?;
+        checks.push(check_interim_appointment(
+            &req.appointed_by,
+            req.from,
+            agm,
+            &app.rules,
+        ));
+    }
+    let decision = Decision::all(checks);
+    if !decision.allowed {
+        return Err(AppError::RuleRefused(decision));
+    }
+    let mut tx = app.store.begin().await?;
+    let pending = audit::reserve(&mut tx).await?;
+    let row = OfficeRow {
+        unit_id: unit.id,
+        member_id: member.id,
+        office: req.office.as_str().to_string(),
+        held_from: req.from,
+        held_until: req.until,
+        interim,
+        appointed_by: req.appointed_by.clone(),
+        gender: req.gender.as_str().to_string(),
+        audit_seq: pending.seq,
+    };
+    let id = offices::insert(&mut tx, &row).await?;
+    pending
+        .write(
+            &mut tx,
+            NewEvent {
+                occurred_at: app.clock.stamp(),
+                actor: actor.to_string(),
+                action: "office.appoint".into(),
+                subject: format!("member:{}", member.row.membership_number),
+                unit: Some(unit.code.clone()),
+                before: None,
+                after: Some(digest(format!("{id}:{}:{}:{:?}", row.office, row.held_from, row.held_until))),
+                detail: serde_json::json!({
+                    "office": row.office, "from": row.held_from.to_string(),
+                    "until": row.held_until.map(|d| d.to_string()), "interim": interim,
+                    "clauses": decision.reasons.iter().map(|r| r.clause.clone()).collect::<Vec<_>>(),
+                }),
+            },
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// A unit's officers on a date, checked against the gender rule for its kind, and (for a branch) its
+/// delegates to the General Committee.
+#[derive(Debug, Clone)]
+pub struct Compliance {
+    pub unit: Unit,
+    pub officers: Vec<Held>,
+    pub gender: Option<Decision>,
+    pub members: i64,
+    pub gc_delegates: Option<DelegateCount>,
+}
+
+pub async fn compliance(app: &App, unit_code: &str, on: Date) -> Result<Compliance> {
+    let unit = find_unit(app, unit_code).await?;
+    let officers = offices::held_on(&app.store, unit.id, on).await?;
+    let holders: Vec<Officeholder> = officers
+        .iter()
+        .filter(|o| o.row.office != OfficeKind::Delegate.as_str())
+        .map(|o| {
+            Ok(Officeholder {
+                person: o.membership_number.clone(),
+                office: OfficeKind::parse(&o.row.office)
+                    .map_err(|e| AppError::Invalid(e.to_string()))?,
+                gender: Gender::parse(&o.row.gender)
+                    .map_err(|e| AppError::Invalid(e.to_string()))?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let kind = UnitKind::parse(&unit.kind).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let gender = match kind {
+        UnitKind::Branch => Some(branch_officers_gender(&holders, &app.rules)),
+        UnitKind::Clp => Some(clp_executive_gender(&holders, &app.rules)),
+        _ => None,
+    };
+    let members = offices::members_placed(&app.store, unit.id).await?;
+    let gc = (kind == UnitKind::Branch)
+        .then(|| gc_delegates(u32::try_from(members).unwrap_or(u32::MAX), &app.rules));
+    Ok(Compliance {
+        unit,
+        officers,
+        gender,
+        members,
+        gc_delegates: gc,
+    })
+}
