@@ -493,8 +493,8 @@ async fn build_units(
     }
 
     // A constituency party per constituency; its region is the list's, else its postcodes' commonest.
-    let mut pcon_regions: BTreeMap<&str, BTreeMap<(Option<&str>, Option<&str>), i64>> =
-        BTreeMap::new();
+    type RegionAndCountry<'a> = (Option<&'a str>, Option<&'a str>);
+    let mut pcon_regions: BTreeMap<&str, BTreeMap<RegionAndCountry, i64>> = BTreeMap::new();
     for c in &combos {
         if let Some(p) = c.pcon_code.as_deref() {
             *pcon_regions

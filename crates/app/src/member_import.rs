@@ -223,6 +223,8 @@ fn parse_record(
         payment_method: payment_method.as_str().to_string(),
         paid_up_until: opt_date(get(14), "paid_up_until")?,
         registered_to_vote,
+        // The source vouches for the registration; the register records when it was told so.
+        registration_verified_on: registered_to_vote.then_some(today),
         trade_union: opt(get(16)),
         status: status.as_str().to_string(),
         branch_unit_id: None,

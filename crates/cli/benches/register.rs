@@ -83,7 +83,7 @@ async fn bare_insert(csv_path: &Path, db: &Path) -> f64 {
         .await
         .unwrap();
         n += 1;
-        if n % 5_000 == 0 {
+        if n.is_multiple_of(5_000) {
             tx.commit().await.unwrap();
             tx = pool.begin().await.unwrap();
         }

@@ -61,12 +61,12 @@ pub async fn boundary_sets(store: &Store) -> Result<Vec<BoundarySet>> {
 }
 
 const POSTCODE_COLUMNS: usize = 8;
-/// Rows per multi-row INSERT: fewer statements, well inside both engines' parameter limits.
-pub const POSTCODE_CHUNK: usize = 500;
+/// Rows per multi-row INSERT (see `members::fixed_chunks` on why statements stay small).
+pub const POSTCODE_CHUNK: usize = 20;
 
 /// Inserts or replaces postcodes of a set. Re-importing the same file changes nothing.
 pub async fn upsert_postcodes(tx: &mut Tx, set: &str, rows: &[PostcodeRow]) -> Result<()> {
-    for chunk in rows.chunks(POSTCODE_CHUNK) {
+    for chunk in crate::members::fixed_chunks(rows, POSTCODE_CHUNK) {
         let sql = format!(
             "INSERT INTO postcodes (boundary_set, postcode, ward_code, lad_code, pcon_code, region_code, \
              country_code, terminated_on) VALUES {} ON CONFLICT (boundary_set, postcode) DO UPDATE SET \
@@ -146,7 +146,8 @@ pub struct Placement {
 /// Looks up many postcodes at once (the import asks per batch, so memory stays flat).
 pub async fn placements(tx: &mut Tx, set: &str, postcodes: &[&str]) -> Result<Vec<Placement>> {
     let mut out = Vec::with_capacity(postcodes.len());
-    for chunk in postcodes.chunks(500) {
+    for chunk in postcodes.chunks(crate::members::LOOKUP_CHUNK) {
+        let chunk = crate::members::padded(chunk, crate::members::LOOKUP_CHUNK);
         let list = (0..chunk.len())
             .map(|i| format!("${}", i + 2))
             .collect::<Vec<_>>()
@@ -161,7 +162,7 @@ pub async fn placements(tx: &mut Tx, set: &str, postcodes: &[&str]) -> Result<Ve
         );
         let rows: Vec<Placement> = on_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(set);
-            for p in chunk {
+            for p in &chunk {
                 q = q.bind(*p);
             }
             let rows = q.fetch_all(c).await?;

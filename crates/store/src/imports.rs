@@ -84,7 +84,7 @@ pub async fn advance(tx: &mut Tx, run: &ImportRun) -> Result<()> {
 }
 
 pub async fn add_rejects(tx: &mut Tx, run_id: i64, rejects: &[Reject]) -> Result<()> {
-    for chunk in rejects.chunks(200) {
+    for chunk in crate::members::fixed_chunks(rejects, 50) {
         let sql = format!(
             "INSERT INTO import_rejects (run_id, line, membership_number, reason) VALUES {}",
             crate::members::placeholders(chunk.len(), 4)

@@ -6,6 +6,25 @@ use sqlx::Row;
 use std::collections::HashMap;
 use time::Date;
 
+/// Splits rows for multi-row statements: full chunks of `size`, then the tail one row at a time. So
+/// each statement has only two SQL texts (prepared once per connection and cached), and stays small:
+/// SQLite resolves a `$N` parameter by walking the statement's parameter list, so a statement of
+/// thousands of parameters costs time quadratic in their number.
+pub fn fixed_chunks<T>(rows: &[T], size: usize) -> impl Iterator<Item = &[T]> {
+    let full = rows.len() / size * size;
+    rows[..full].chunks(size).chain(rows[full..].chunks(1))
+}
+
+/// The values of an `IN (...)` list, padded to `size` by repeating the last one so the SQL text (and
+/// its prepared statement) is the same for every page.
+pub fn padded<'a>(values: &[&'a str], size: usize) -> Vec<&'a str> {
+    let mut v = values.to_vec();
+    if let Some(last) = values.last() {
+        v.resize(size.max(values.len()), last);
+    }
+    v
+}
+
 /// `($1, $2), ($3, $4)` for `rows` rows of `cols` parameters.
 pub fn placeholders(rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
@@ -45,6 +64,8 @@ pub struct MemberRow {
     pub payment_method: String,
     pub paid_up_until: Option<Date>,
     pub registered_to_vote: bool,
+    /// When the party last verified the member's electoral registration.
+    pub registration_verified_on: Option<Date>,
     pub trade_union: Option<String>,
     pub status: String,
     pub branch_unit_id: Option<i64>,
@@ -62,10 +83,13 @@ pub struct Member {
 
 const ROW_COLUMNS: &str = "membership_number, given_name, family_name, email, phone, date_of_birth, \
     address_line1, address_line2, town, postcode, joined_on, continuous_since, rate, payment_method, \
-    paid_up_until, registered_to_vote, trade_union, status, branch_unit_id, clp_unit_id, row_digest";
-const ROW_COLUMN_COUNT: usize = 21;
-/// Rows per multi-row INSERT (21 parameters each: 4,200, inside SQLite's and PostgreSQL's limits).
-pub const MEMBER_CHUNK: usize = 200;
+    paid_up_until, registered_to_vote, registration_verified_on, trade_union, status, branch_unit_id, clp_unit_id, \
+    row_digest";
+const ROW_COLUMN_COUNT: usize = 22;
+/// Rows per multi-row INSERT of members (21 parameters each).
+pub const MEMBER_CHUNK: usize = 8;
+/// Values per `IN (...)` lookup.
+pub const LOOKUP_CHUNK: usize = 100;
 
 macro_rules! bind_row {
     ($q:expr, $r:expr) => {
@@ -85,6 +109,7 @@ macro_rules! bind_row {
             .bind(&$r.payment_method)
             .bind($r.paid_up_until)
             .bind($r.registered_to_vote)
+            .bind($r.registration_verified_on)
             .bind(&$r.trade_union)
             .bind(&$r.status)
             .bind($r.branch_unit_id)
@@ -115,6 +140,7 @@ macro_rules! member_from_row {
                 payment_method: $r.try_get("payment_method")?,
                 paid_up_until: $r.try_get("paid_up_until")?,
                 registered_to_vote: $r.try_get("registered_to_vote")?,
+                registration_verified_on: $r.try_get("registration_verified_on")?,
                 trade_union: $r.try_get("trade_union")?,
                 status: $r.try_get("status")?,
                 branch_unit_id: $r.try_get("branch_unit_id")?,
@@ -136,7 +162,8 @@ pub struct Existing {
 
 pub async fn existing(tx: &mut Tx, numbers: &[&str]) -> Result<HashMap<String, Existing>> {
     let mut out = HashMap::with_capacity(numbers.len());
-    for chunk in numbers.chunks(500) {
+    for chunk in numbers.chunks(LOOKUP_CHUNK) {
+        let chunk = padded(chunk, LOOKUP_CHUNK);
         let list = (1..=chunk.len())
             .map(|i| format!("${i}"))
             .collect::<Vec<_>>()
@@ -146,7 +173,7 @@ pub async fn existing(tx: &mut Tx, numbers: &[&str]) -> Result<HashMap<String, E
         );
         on_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for n in chunk {
+            for n in &chunk {
                 q = q.bind(*n);
             }
             for r in q.fetch_all(c).await? {
@@ -169,7 +196,7 @@ pub async fn existing(tx: &mut Tx, numbers: &[&str]) -> Result<HashMap<String, E
 /// Inserts new members; returns each one's id by membership number.
 pub async fn insert_many(tx: &mut Tx, rows: &[MemberRow]) -> Result<HashMap<String, i64>> {
     let mut ids = HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(MEMBER_CHUNK) {
+    for chunk in fixed_chunks(rows, MEMBER_CHUNK) {
         let sql = format!(
             "INSERT INTO members ({ROW_COLUMNS}) VALUES {} RETURNING id, membership_number",
             placeholders(chunk.len(), ROW_COLUMN_COUNT)
@@ -195,8 +222,8 @@ pub async fn update(tx: &mut Tx, id: i64, r: &MemberRow) -> Result<()> {
             "UPDATE members SET membership_number = $1, given_name = $2, family_name = $3, email = $4, phone = $5, \
              date_of_birth = $6, address_line1 = $7, address_line2 = $8, town = $9, postcode = $10, joined_on = $11, \
              continuous_since = $12, rate = $13, payment_method = $14, paid_up_until = $15, registered_to_vote = $16, \
-             trade_union = $17, status = $18, branch_unit_id = $19, clp_unit_id = $20, row_digest = $21, \
-             version = version + 1 WHERE id = $22",
+             registration_verified_on = $17, trade_union = $18, status = $19, branch_unit_id = $20, clp_unit_id = $21, \
+             row_digest = $22, version = version + 1 WHERE id = $23",
         );
         bind_row!(q, r)
             .bind(id)
@@ -219,7 +246,7 @@ pub struct StatusRow {
 }
 
 pub async fn insert_status_history(tx: &mut Tx, rows: &[StatusRow]) -> Result<()> {
-    for chunk in rows.chunks(MEMBER_CHUNK) {
+    for chunk in fixed_chunks(rows, 20) {
         let sql = format!(
             "INSERT INTO member_status_history (member_id, effective_on, status, reason_code, actor, audit_seq) VALUES {}",
             placeholders(chunk.len(), 6)
@@ -257,7 +284,7 @@ pub struct PlacementRow {
 }
 
 pub async fn insert_placements(tx: &mut Tx, rows: &[PlacementRow]) -> Result<()> {
-    for chunk in rows.chunks(MEMBER_CHUNK) {
+    for chunk in fixed_chunks(rows, 16) {
         let sql = format!(
             "INSERT INTO member_placements (member_id, effective_from, boundary_set, postcode, ward_code, \
              branch_unit_id, clp_unit_id, reason_code, reallocation_run, audit_seq) VALUES {}",
@@ -286,7 +313,8 @@ pub async fn insert_placements(tx: &mut Tx, rows: &[PlacementRow]) -> Result<()>
 
 const MEMBER_COLUMNS: &str = "id, version, membership_number, given_name, family_name, email, phone, date_of_birth, \
     address_line1, address_line2, town, postcode, joined_on, continuous_since, rate, payment_method, \
-    paid_up_until, registered_to_vote, trade_union, status, branch_unit_id, clp_unit_id, row_digest";
+    paid_up_until, registered_to_vote, registration_verified_on, trade_union, status, branch_unit_id, clp_unit_id, \
+    row_digest";
 
 pub async fn by_number(store: &Store, number: &str) -> Result<Option<Member>> {
     let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE membership_number = $1");
@@ -311,7 +339,7 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<Member>> {
     let filter = match units {
-        Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+        Some([]) => return Ok(Vec::new()),
         Some(ids) => {
             let list = ids
                 .iter()
