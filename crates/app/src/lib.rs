@@ -5,10 +5,14 @@
 
 pub mod clock;
 pub mod geography_import;
+pub mod member_export;
+pub mod member_history;
 pub mod member_import;
+pub mod membership_check;
 pub mod names;
 pub mod progress;
 pub mod reallocate;
+pub mod unit_names;
 
 use caucus_domain::rulebook::{Rulebook, RulebookError};
 use caucus_store::{Store, StoreError};
