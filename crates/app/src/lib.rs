@@ -5,12 +5,16 @@
 
 pub mod clock;
 pub mod geography_import;
+pub mod member_export;
+pub mod member_history;
 pub mod member_import;
 pub mod members;
+pub mod membership_check;
 pub mod names;
 pub mod offices;
 pub mod progress;
 pub mod reallocate;
+pub mod unit_names;
 
 use caucus_domain::decision::Decision;
 use caucus_domain::rulebook::{Rulebook, RulebookError};

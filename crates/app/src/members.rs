@@ -1,10 +1,11 @@
 //! Reading a member's history back into the domain's terms, and the one write path for a change of
 //! status: the rules decide (with reasons), the record is updated only if the caller saw its latest
 //! version, and the transition and its audit event are written in the same transaction.
+use crate::member_history::RecordDates;
 use crate::{App, AppError, Result};
 use caucus_domain::lifecycle::{TransitionFacts, TransitionReason};
 use caucus_domain::member::MemberStatus;
-use caucus_domain::status::{self, MemberHistory, Transition};
+use caucus_domain::status::{self, MemberHistory};
 use caucus_store::audit::{self, digest, NewEvent};
 use caucus_store::members::{self, Member, StatusRow};
 use time::Date;
@@ -17,27 +18,12 @@ pub async fn history(app: &App, member: &Member) -> Result<MemberHistory> {
 
 /// Builds the domain's history from a stored record and its transitions (in effective order).
 pub fn history_from(member: &Member, rows: &[StatusRow]) -> Result<MemberHistory> {
-    let transitions = rows
-        .iter()
-        .map(|r| {
-            Ok(Transition {
-                effective_on: r.effective_on,
-                status: MemberStatus::parse(&r.status).map_err(|e| {
-                    AppError::Invalid(format!("member {}: {e}", member.row.membership_number))
-                })?,
-                reason: TransitionReason::parse(&r.reason_code).map_err(|e| {
-                    AppError::Invalid(format!("member {}: {e}", member.row.membership_number))
-                })?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(MemberHistory {
+    let dates = RecordDates {
         joined_on: member.row.joined_on,
-        continuous_since: Some(member.row.continuous_since),
+        continuous_since: member.row.continuous_since,
         paid_up_until: member.row.paid_up_until,
-        provisional_extension_weeks: 0,
-        transitions,
-    })
+    };
+    crate::member_history::history(&member.row.membership_number, dates, rows)
 }
 
 /// A requested change of status.

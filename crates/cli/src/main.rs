@@ -46,6 +46,12 @@ enum Command {
     /// Import geography or members.
     #[command(subcommand)]
     Import(commands::import::ImportCommand),
+    /// Export lists: membership lists with eligibility flags, watermarked and logged.
+    #[command(subcommand)]
+    Export(commands::export::ExportCommand),
+    /// Work on the register's members: the membership check.
+    #[command(subcommand)]
+    Members(commands::members::MembersCommand),
     /// Boundary reviews.
     #[command(subcommand)]
     Boundaries(commands::boundaries::BoundariesCommand),
@@ -144,6 +150,8 @@ fn main() -> ExitCode {
                 Ok(())
             }
             Command::Import(c) => commands::import::run(&ctx, c).await,
+            Command::Export(c) => commands::export::run(&ctx, c).await,
+            Command::Members(c) => commands::members::run(&ctx, c).await,
             Command::Boundaries(c) => commands::boundaries::run(&ctx, c).await,
             Command::Audit(c) => commands::audit::run(&ctx, c).await,
             Command::Generate(c) => commands::generate::run(&ctx, c).await,

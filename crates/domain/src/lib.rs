@@ -13,6 +13,7 @@ pub mod eligibility;
 pub mod lifecycle;
 pub mod member;
 pub mod membership_check;
+pub mod membership_list;
 pub mod offices;
 pub mod postcode;
 pub mod rulebook;

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod backup;
 pub mod geography;
 pub mod imports;
+pub mod member_batches;
 pub mod members;
 pub mod offices;
 pub mod reallocation;

@@ -3,5 +3,7 @@ pub mod audit;
 pub mod boundaries;
 pub mod count;
 pub mod demo;
+pub mod export;
 pub mod generate;
 pub mod import;
+pub mod members;

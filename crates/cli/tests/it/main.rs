@@ -5,4 +5,5 @@
 mod support;
 
 mod count;
+mod members;
 mod register;
