@@ -5,7 +5,7 @@
 use crate::{io_error, App, AppError, Progress, Result, CLI_ACTOR};
 use caucus_store::audit::{self, digest, NewEvent};
 use caucus_store::geography;
-use caucus_store::reallocation::{self, ReportRow, Run};
+use caucus_store::reallocation::{self, Run};
 use caucus_store::Tx;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -153,51 +153,48 @@ pub async fn reallocate(
         dry_run: opts.dry_run,
         ..Default::default()
     };
-    let mut writer = match opts.report {
-        Some(path) => Some(csv::Writer::from_path(path).map_err(|e| {
-            AppError::Invalid(format!("cannot write the report {}: {e}", path.display()))
-        })?),
-        None => None,
-    };
-    let report_err = |e: csv::Error| AppError::Invalid(format!("cannot write the report: {e}"));
-    if let Some(w) = writer.as_mut() {
-        w.write_record([
-            "membership_number",
-            "postcode",
-            "ward",
-            "old_constituency",
-            "new_constituency",
-            "outcome",
-        ])
-        .map_err(report_err)?;
-    }
-    let mut after = 0i64;
-    while after < max_id {
-        let upto = (after + REPORT_PAGE).min(max_id);
-        let page =
-            reallocation::report_page(&app.store, run.id, after, upto, dry_tx.as_mut()).await?;
-        after = upto;
-        for row in &page {
-            let outcome = tally(&mut summary, row);
-            if let Some(w) = writer.as_mut() {
-                let (new, outcome) = match &row.exception {
-                    Some(reason) => (reason.as_str(), "exception"),
-                    None => (row.new_constituency.as_deref().unwrap_or(""), outcome),
-                };
-                w.write_record([
-                    row.membership_number.as_str(),
-                    &row.postcode,
-                    row.ward.as_deref().unwrap_or(""),
-                    row.old_constituency.as_deref().unwrap_or(""),
-                    new,
-                    outcome,
-                ])
-                .map_err(report_err)?;
+    // The summary is counted in the database; members are read back one by one only for a report.
+    let mut names: BTreeMap<i64, (String, String)> = BTreeMap::new();
+    for c in reallocation::summary_counts(&app.store, run.id, dry_tx.as_mut()).await? {
+        for id in [c.new_clp, c.old_clp].into_iter().flatten() {
+            if let std::collections::btree_map::Entry::Vacant(e) = names.entry(id) {
+                if let Some(u) = caucus_store::units::get(&app.store, id).await? {
+                    e.insert((u.name, u.gss_code.unwrap_or(u.code)));
+                }
             }
         }
+        let label = |id: Option<i64>| {
+            id.and_then(|i| names.get(&i))
+                .map(|(n, g)| (n.clone(), g.clone()))
+        };
+        let (new, old) = (label(c.new_clp), label(c.old_clp));
+        let n = c.members as u64;
+        summary.members += n;
+        if c.exception {
+            summary.exceptions += n;
+            summary
+                .per_clp
+                .entry(clp_key(old.as_ref()))
+                .or_default()
+                .exceptions += n;
+        } else if old.is_some() && old.as_ref().map(|o| &o.1) == new.as_ref().map(|n| &n.1) {
+            summary.unchanged += n;
+            summary
+                .per_clp
+                .entry(clp_key(new.as_ref()))
+                .or_default()
+                .unchanged += n;
+        } else {
+            summary.moved += n;
+            summary
+                .per_clp
+                .entry(clp_key(new.as_ref()))
+                .or_default()
+                .moved_in += n;
+        }
     }
-    if let Some(mut w) = writer {
-        w.flush().map_err(io_error("cannot write the report"))?;
+    if let Some(path) = opts.report {
+        write_report(app, &run, max_id, path, dry_tx.as_mut()).await?;
     }
 
     match dry_tx {
@@ -230,33 +227,61 @@ pub async fn reallocate(
     Ok(summary)
 }
 
-fn tally(s: &mut ReallocationSummary, row: &ReportRow) -> &'static str {
-    s.members += 1;
-    if row.exception.is_some() {
-        s.exceptions += 1;
-        let key = clp_key(row.old_clp_name.as_deref(), row.old_constituency.as_deref());
-        s.per_clp.entry(key).or_default().exceptions += 1;
-        return "exception";
-    }
-    let key = clp_key(row.new_clp_name.as_deref(), row.new_constituency.as_deref());
-    let entry = s.per_clp.entry(key).or_default();
-    if row.old_constituency.is_some() && row.old_constituency == row.new_constituency {
-        s.unchanged += 1;
-        entry.unchanged += 1;
-        "unchanged"
-    } else {
-        s.moved += 1;
-        entry.moved_in += 1;
-        "moved"
+fn clp_key(clp: Option<&(String, String)>) -> String {
+    match clp {
+        Some((name, code)) => format!("{name} ({code})"),
+        None => "(no constituency party)".to_string(),
     }
 }
 
-fn clp_key(name: Option<&str>, code: Option<&str>) -> String {
-    match (name, code) {
-        (Some(n), Some(c)) => format!("{n} ({c})"),
-        (None, Some(c)) => c.to_string(),
-        _ => "(no constituency party)".to_string(),
+/// The per-member report of SPEC 5.3, written a range of members at a time.
+async fn write_report(
+    app: &App,
+    run: &Run,
+    max_id: i64,
+    path: &Path,
+    mut tx: Option<&mut Tx>,
+) -> Result<()> {
+    let mut w = csv::Writer::from_path(path).map_err(|e| {
+        AppError::Invalid(format!("cannot write the report {}: {e}", path.display()))
+    })?;
+    let report_err = |e: csv::Error| AppError::Invalid(format!("cannot write the report: {e}"));
+    w.write_record([
+        "membership_number",
+        "postcode",
+        "ward",
+        "old_constituency",
+        "new_constituency",
+        "outcome",
+    ])
+    .map_err(report_err)?;
+    let mut after = 0i64;
+    while after < max_id {
+        let upto = (after + REPORT_PAGE).min(max_id);
+        let page =
+            reallocation::report_page(&app.store, run.id, after, upto, tx.as_deref_mut()).await?;
+        after = upto;
+        for row in &page {
+            let (new, outcome) = match (&row.exception, &row.new_constituency) {
+                (Some(reason), _) => (reason.as_str(), "exception"),
+                (None, new) if row.old_constituency.is_some() && row.old_constituency == *new => {
+                    (new.as_deref().unwrap_or(""), "unchanged")
+                }
+                (None, new) => (new.as_deref().unwrap_or(""), "moved"),
+            };
+            w.write_record([
+                row.membership_number.as_str(),
+                &row.postcode,
+                row.ward.as_deref().unwrap_or(""),
+                row.old_constituency.as_deref().unwrap_or(""),
+                new,
+                outcome,
+            ])
+            .map_err(report_err)?;
+        }
     }
+    w.flush().map_err(io_error("cannot write the report"))?;
+    Ok(())
 }
 
 async fn apply(app: &App, tx: &mut Tx, run: &Run, from: i64, to: i64) -> Result<()> {

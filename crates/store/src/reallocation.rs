@@ -255,3 +255,48 @@ pub async fn report_page(
         None => on_pool!(store, |c| read!(c)),
     }
 }
+
+/// Members of a run counted by (new CLP, previous CLP, exception): the summary without reading every
+/// member back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SummaryCount {
+    pub new_clp: Option<i64>,
+    pub old_clp: Option<i64>,
+    pub exception: bool,
+    pub members: i64,
+}
+
+pub async fn summary_counts(
+    store: &Store,
+    run_id: i64,
+    tx: Option<&mut Tx>,
+) -> Result<Vec<SummaryCount>> {
+    let sql = "SELECT np.clp_unit_id AS new_clp, \
+         CASE WHEN np.member_id IS NULL THEN m.clp_unit_id ELSE np.previous_clp_unit_id END AS old_clp, \
+         CASE WHEN x.member_id IS NULL THEN 0 ELSE 1 END AS exc, COUNT(*) AS n \
+         FROM members m \
+         LEFT JOIN member_placements np ON np.reallocation_run = $1 AND np.member_id = m.id \
+         LEFT JOIN reallocation_exceptions x ON x.run_id = $1 AND x.member_id = m.id \
+         GROUP BY np.clp_unit_id, CASE WHEN np.member_id IS NULL THEN m.clp_unit_id ELSE np.previous_clp_unit_id END, \
+         CASE WHEN x.member_id IS NULL THEN 0 ELSE 1 END";
+    macro_rules! read {
+        ($c:expr) => {{
+            let rows = sqlx::query(sql).bind(run_id).fetch_all($c).await?;
+            rows.iter()
+                .map(|r| {
+                    let exc: i32 = r.try_get("exc")?;
+                    Ok(SummaryCount {
+                        new_clp: r.try_get("new_clp")?,
+                        old_clp: r.try_get("old_clp")?,
+                        exception: exc == 1,
+                        members: r.try_get("n")?,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()
+        }};
+    }
+    match tx {
+        Some(tx) => on_tx!(tx, |c| read!(c)),
+        None => on_pool!(store, |c| read!(c)),
+    }
+}

@@ -40,6 +40,8 @@ CREATE TABLE units (
 );
 CREATE INDEX units_parent ON units(parent_id);
 CREATE INDEX units_code ON units(code);
+-- A set's constituency party by its constituency code: the join every placement makes.
+CREATE INDEX units_gss ON units(boundary_set, kind, gss_code);
 
 -- The wards a branch covers (one to three, all in one CLP of one boundary set).
 CREATE TABLE branch_wards (
