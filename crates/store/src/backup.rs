@@ -524,7 +524,7 @@ pub async fn backup(
         std::fs::File::open(&partial)?.sync_all()?;
         let copy = open_backup(&partial).await?;
         let tables = caucus_schema().await?;
-        let mut tx = copy.begin().await?;
+        let mut tx = copy.begin_read().await?;
         let mut rows = 0;
         for t in &tables {
             rows += count(&mut tx, t).await?;
@@ -728,7 +728,7 @@ pub async fn restore(
             (None, _) => None,
         };
         clear(&mut tx, &tables).await?;
-        let mut src = backup.begin().await?;
+        let mut src = backup.begin_read().await?;
         let mut rows = 0;
         for t in &tables {
             rows += copy_table(&mut src, &mut Sink::Tx(&mut tx), t, progress).await?;
@@ -772,7 +772,7 @@ pub async fn restore(
 /// engine holds it: what "the same register" means, for tests and for checking a restore.
 pub async fn dump(store: &Store) -> Result<Vec<(String, Vec<String>)>> {
     let tables = caucus_schema().await?;
-    let mut tx = store.begin().await?;
+    let mut tx = store.begin_read().await?;
     let mut out = Vec::with_capacity(tables.len());
     for t in &tables {
         let mut lines = Vec::new();
