@@ -7,8 +7,8 @@ use crate::audit::{self, NewEvent};
 use crate::{on_tx, Result, Store, StoreError, Tx};
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::postgres::PgPoolOptions;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{ConnectOptions, Row, SqlitePool};
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
@@ -260,7 +260,9 @@ pub async fn open_backup(path: &Path) -> Result<Store> {
         Ok(()) => Ok(Store::Sqlite(pool)),
         Err(problem) => {
             pool.close().await;
-            Err(invalid(format!("{shown} is not a caucus backup: {problem}")))
+            Err(invalid(format!(
+                "{shown} is not a caucus backup: {problem}"
+            )))
         }
     }
 }
@@ -893,12 +895,20 @@ mod tests {
             file_store.close().await;
             let members = &expected.iter().find(|(t, _)| t == "members").unwrap().1;
             assert_eq!(members.len(), 2);
-            assert!(members[0].contains(r#""O'Brien",null,null,"1970-02-03""#), "{members:?}");
-            assert!(members[0].contains("true,null,null,\"active\""), "{members:?}");
+            assert!(
+                members[0].contains(r#""O'Brien",null,null,"1970-02-03""#),
+                "{members:?}"
+            );
+            assert!(
+                members[0].contains("true,null,null,\"active\""),
+                "{members:?}"
+            );
 
             for target in &targets {
                 let into = Store::open(&target.url).await.unwrap();
-                let restored = restore(&into, &path, true, &actor(), &|_| {}).await.unwrap();
+                let restored = restore(&into, &path, true, &actor(), &|_| {})
+                    .await
+                    .unwrap();
                 let pair = format!("{} -> {}", source.engine, target.engine);
                 assert_eq!(restored.through_event, 3, "{pair}");
                 assert_eq!(restored.event, 4, "{pair}");
@@ -921,7 +931,11 @@ mod tests {
                 )
                 .await;
                 assert_eq!(
-                    scalar(&into, "SELECT CAST(id AS BIGINT) FROM units WHERE code = 'B'").await,
+                    scalar(
+                        &into,
+                        "SELECT CAST(id AS BIGINT) FROM units WHERE code = 'B'"
+                    )
+                    .await,
                     10,
                     "{pair}"
                 );
@@ -934,7 +948,11 @@ mod tests {
     fn without_restore_event_free(dump: &[(String, Vec<String>)]) -> Vec<(String, Vec<String>)> {
         dump.iter()
             .map(|(t, rows)| {
-                let rows = if t == "audit_head" { Vec::new() } else { rows.clone() };
+                let rows = if t == "audit_head" {
+                    Vec::new()
+                } else {
+                    rows.clone()
+                };
                 (t.clone(), rows)
             })
             .collect()
@@ -957,9 +975,16 @@ mod tests {
 
             exec(&store, "INSERT INTO units (boundary_set, code, kind, name) VALUES ('s', 'X', 'branch', 'X')")
                 .await;
-            let s = restore(&store, &path, true, &actor(), &|_| {}).await.unwrap();
+            let s = restore(&store, &path, true, &actor(), &|_| {})
+                .await
+                .unwrap();
             assert!(s.replaced);
-            assert_eq!(scalar(&store, "SELECT COUNT(*) FROM units").await, 2, "{}", db.engine);
+            assert_eq!(
+                scalar(&store, "SELECT COUNT(*) FROM units").await,
+                2,
+                "{}",
+                db.engine
+            );
             assert!(matches!(
                 audit::verify(&store).await.unwrap(),
                 audit::Verification::Intact { events: 4 }
@@ -1028,9 +1053,6 @@ mod tests {
             .into_iter()
             .map(|r| r[0].clone())
             .collect();
-        assert_eq!(
-            ids,
-            [4, 3, 1, 2].map(|i| Value::Int(Some(i))).to_vec(),
-        );
+        assert_eq!(ids, [4, 3, 1, 2].map(|i| Value::Int(Some(i))).to_vec(),);
     }
 }
