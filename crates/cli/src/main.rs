@@ -158,9 +158,7 @@ fn main() -> ExitCode {
             Command::Generate(c) => commands::generate::run(&ctx, c).await,
             Command::Demo(args) => commands::demo::run(&ctx, args).await,
             Command::Backup { file } => commands::backup::backup(&ctx, &file).await,
-            Command::Restore { file, force } => {
-                commands::backup::restore(&ctx, &file, force).await
-            }
+            Command::Restore { file, force } => commands::backup::restore(&ctx, &file, force).await,
             Command::Count(_) => Ok(()),
         }
     });
