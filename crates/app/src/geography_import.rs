@@ -16,6 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 use time::Date;
 
+/// Postcodes per (region, country) of one constituency.
+type RegionCounts<'a> = BTreeMap<(Option<&'a str>, Option<&'a str>), i64>;
+
 #[derive(Debug, Clone, Default)]
 pub struct GeographyOptions {
     pub set: String,
@@ -491,8 +494,7 @@ async fn build_units(
     }
 
     // A constituency party per constituency; its region is the list's, else its postcodes' commonest.
-    let mut pcon_regions: BTreeMap<&str, BTreeMap<(Option<&str>, Option<&str>), i64>> =
-        BTreeMap::new();
+    let mut pcon_regions: BTreeMap<&str, RegionCounts> = BTreeMap::new();
     for c in &combos {
         if let Some(p) = c.pcon_code.as_deref() {
             *pcon_regions

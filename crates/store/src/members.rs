@@ -311,7 +311,7 @@ pub async fn page(
     limit: i64,
 ) -> Result<Vec<Member>> {
     let filter = match units {
-        Some(ids) if ids.is_empty() => return Ok(Vec::new()),
+        Some([]) => return Ok(Vec::new()),
         Some(ids) => {
             let list = ids
                 .iter()
