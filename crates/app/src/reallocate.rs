@@ -49,6 +49,8 @@ pub struct ReallocateOptions<'a> {
     pub effective: Option<Date>,
     pub dry_run: bool,
     pub report: Option<&'a Path>,
+    /// Members per committed range (normally `CHUNK`); smaller ranges checkpoint more often.
+    pub chunk: i64,
 }
 
 pub async fn reallocate(
@@ -91,6 +93,7 @@ pub async fn reallocate(
     };
     let max_id = reallocation::max_member_id(&app.store).await?;
     app.store.analyze(&PLANNED_TABLES).await?;
+    let chunk = opts.chunk.max(1);
     let resumed = existing.is_some() && !opts.dry_run;
 
     // A dry run does the same work in one transaction and rolls it back.
@@ -129,7 +132,7 @@ pub async fn reallocate(
     );
     let mut from = run.last_member_id;
     while from < max_id {
-        let to = (from + CHUNK).min(max_id);
+        let to = (from + chunk).min(max_id);
         match dry_tx.as_mut() {
             Some(tx) => {
                 apply(app, tx, &run, from, to).await?;

@@ -65,6 +65,15 @@ enum Command {
     Generate(commands::generate::GenerateCommand),
     /// Build a demo register over the real Liverpool geography and walk through it.
     Demo(commands::demo::DemoArgs),
+    /// Write a consistent snapshot of the register, taken while it is in use, to a new file.
+    Backup { file: PathBuf },
+    /// Restore a backup into this database (which must be empty unless --force).
+    Restore {
+        file: PathBuf,
+        /// Replace whatever the database holds.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub fn parse_date_arg(s: &str) -> Result<Date, String> {
@@ -156,6 +165,8 @@ fn main() -> ExitCode {
             Command::Audit(c) => commands::audit::run(&ctx, c).await,
             Command::Generate(c) => commands::generate::run(&ctx, c).await,
             Command::Demo(args) => commands::demo::run(&ctx, args).await,
+            Command::Backup { file } => commands::backup::backup(&ctx, &file).await,
+            Command::Restore { file, force } => commands::backup::restore(&ctx, &file, force).await,
             Command::Count(_) => Ok(()),
         }
     });

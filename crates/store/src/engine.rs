@@ -106,7 +106,19 @@ impl Store {
         Ok(())
     }
 
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`), waiting for it like any lock: a deferred transaction that reads first holds a
+    /// snapshot, and if another connection commits before it writes, SQLite cannot upgrade it and
+    /// fails at once with SQLITE_BUSY_SNAPSHOT, so an import failed whenever anything else wrote.
     pub async fn begin(&self) -> Result<Tx> {
+        Ok(match self {
+            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// Begins a transaction that only reads: one consistent snapshot, taking no write lock.
+    pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
             Store::Sqlite(p) => Tx::Sqlite(p.begin().await?),
             Store::Postgres(p) => Tx::Postgres(p.begin().await?),

@@ -2,7 +2,7 @@
 use crate::progress_bar::Bar;
 use crate::{parse_date_arg, Context};
 use anyhow::Context as _;
-use caucus_app::reallocate::{reallocate, ReallocateOptions};
+use caucus_app::reallocate::{reallocate, ReallocateOptions, CHUNK};
 use clap::Subcommand;
 use std::path::PathBuf;
 use time::Date;
@@ -22,6 +22,9 @@ pub enum BoundariesCommand {
         /// Write the per-member report here as CSV.
         #[arg(long)]
         report: Option<PathBuf>,
+        /// Members per committed range.
+        #[arg(long, default_value_t = CHUNK, hide = true)]
+        chunk: i64,
     },
 }
 
@@ -33,12 +36,14 @@ pub async fn run(ctx: &Context, cmd: BoundariesCommand) -> anyhow::Result<()> {
             effective,
             dry_run,
             report,
+            chunk,
         } => {
             let opts = ReallocateOptions {
                 to_set: &to,
                 effective,
                 dry_run,
                 report: report.as_deref(),
+                chunk,
             };
             let s = reallocate(&app, &opts, &Bar::default())
                 .await

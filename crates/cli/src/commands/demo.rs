@@ -8,7 +8,7 @@ use crate::Context;
 use anyhow::Context as _;
 use caucus_app::geography_import::{import_geography, GeographyOptions};
 use caucus_app::member_import::{import_members, ImportOptions};
-use caucus_app::reallocate::{reallocate, ReallocateOptions};
+use caucus_app::reallocate::{reallocate, ReallocateOptions, CHUNK};
 use caucus_app::App;
 use caucus_store::audit::{verify, Verification};
 use caucus_store::Store;
@@ -104,6 +104,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             effective: Some(date!(2023 - 10 - 12)),
             dry_run: false,
             report: Some(&report),
+            chunk: CHUNK,
         },
         &Bar::default(),
     )

@@ -4,6 +4,7 @@
 
 mod support;
 
+mod backup;
 mod count;
 mod members;
 mod register;
