@@ -14,6 +14,7 @@ pub mod lifecycle;
 pub mod member;
 pub mod membership_check;
 pub mod offices;
+pub mod policy;
 pub mod postcode;
 pub mod rulebook;
 pub mod status;
