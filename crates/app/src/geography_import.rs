@@ -491,8 +491,8 @@ async fn build_units(
     }
 
     // A constituency party per constituency; its region is the list's, else its postcodes' commonest.
-    let mut pcon_regions: BTreeMap<&str, BTreeMap<(Option<&str>, Option<&str>), i64>> =
-        BTreeMap::new();
+    type AreaCounts<'a> = BTreeMap<(Option<&'a str>, Option<&'a str>), i64>;
+    let mut pcon_regions: BTreeMap<&str, AreaCounts> = BTreeMap::new();
     for c in &combos {
         if let Some(p) = c.pcon_code.as_deref() {
             *pcon_regions

@@ -3,13 +3,16 @@
 //! Errors are `AppError`: a plain sentence for the user, with the storage detail behind it for logs.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod accounts;
 pub mod clock;
 pub mod geography_import;
 pub mod member_import;
 pub mod names;
 pub mod progress;
 pub mod reallocate;
+pub mod records;
 
+use caucus_domain::decision::Decision;
 use caucus_domain::rulebook::{Rulebook, RulebookError};
 use caucus_store::{Store, StoreError};
 pub use clock::Clock;
@@ -33,6 +36,14 @@ pub enum AppError {
     NotFound(String),
     #[error(transparent)]
     Rulebook(#[from] RulebookError),
+    /// Not logged in, or the login failed: the sentence says what to do, never which part was wrong.
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    TooManyAttempts(String),
+    /// The access policy refused: the decision carries its reasons, each naming its clause.
+    #[error("not allowed: {}", .0.explain())]
+    Forbidden(Decision),
 }
 
 impl From<sqlx_error::Error> for AppError {

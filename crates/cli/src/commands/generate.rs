@@ -214,11 +214,7 @@ pub fn members_csv(
          joined_on,status,rate,payment_method,paid_up_until,registered_to_vote,trade_union"
     )?;
     let total = count + bad;
-    let every = if bad > 0 {
-        (total / bad).max(1)
-    } else {
-        u64::MAX
-    };
+    let every = total.checked_div(bad).map_or(u64::MAX, |n| n.max(1));
     let mut planted = 0u64;
     let today = days(2026, 11, 1);
     for i in 0..total {
