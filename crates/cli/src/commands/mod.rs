@@ -5,3 +5,5 @@ pub mod count;
 pub mod demo;
 pub mod generate;
 pub mod import;
+pub mod serve;
+pub mod user;

@@ -6,3 +6,4 @@ mod support;
 
 mod count;
 mod register;
+mod web;
