@@ -156,15 +156,15 @@ pub async fn add_user(app: &App, actor: &str, req: &AddUser) -> Result<AddedUser
                     "{email} already has an account; its password is not changed here"
                 )));
             }
-            let secret = if needs_totp && !a.totp_enrolled {
+            if needs_totp && !a.totp_enrolled {
+                // Enrolment of an existing account is a step of its own (not built yet): refuse
+                // rather than grant a role whose logins would then be refused.
                 return Err(AppError::Invalid(format!(
                     "{email} has no second factor enrolled, which a {} needs",
                     req.role
                 )));
-            } else {
-                None
-            };
-            (a.id, false, None, secret)
+            }
+            (a.id, false, None, None)
         }
         None => {
             let (password, generated) = match &req.password {

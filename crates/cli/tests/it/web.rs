@@ -818,3 +818,83 @@ fn user_add_prints_a_generated_password_and_the_totp_secret_of_an_officer() {
     assert!(String::from_utf8_lossy(&bad.stderr).contains("needs --unit"));
     ok(&db.url, &["audit", "verify"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_serves_a_login_for_every_role_as_written_to_the_logins_file() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let logins = dir.path().join("logins.json");
+    let mut child = KillOnDrop(
+        std::process::Command::new(crate::support::bin())
+            .args([
+                "--today",
+                TODAY,
+                "demo",
+                "--members",
+                "300",
+                "--bind",
+                "127.0.0.1:0",
+                "--demo-db",
+                &db,
+            ])
+            .arg("--logins")
+            .arg(&logins)
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let port = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.strip_prefix("listening on http://127.0.0.1:")
+                    .map(str::to_string)
+            })
+    })
+    .await
+    .unwrap();
+    let port = port.expect("the demo did not start serving");
+    let written: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&logins).unwrap()).unwrap();
+    assert_eq!(written.len(), Role::ALL.len());
+    let client = Client::new();
+    let mut failures = Vec::new();
+    for l in &written {
+        let role = Role::parse(l["role"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            l["totp_secret"].is_string(),
+            role.needs_second_factor(),
+            "{l}"
+        );
+        assert_eq!(l["unit"].is_string(), role.unit_kind().is_some(), "{l}");
+        let totp = l["totp_secret"].as_str().map(|s| {
+            let now = Clock::Today(caucus_app::clock::parse_date(TODAY).unwrap()).now();
+            totp_code(s, now.unix_timestamp() as u64).unwrap()
+        });
+        let r = client
+            .post(format!("http://127.0.0.1:{port}/api/v1/session"))
+            .json(&json!({"email": l["email"], "password": l["password"], "totp": totp}))
+            .send()
+            .await
+            .unwrap();
+        if r.status() != StatusCode::CREATED {
+            failures.push(format!("{}: {}", l["role"], r.status()));
+        }
+    }
+    drop(child);
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// A child process stopped when the test ends, whether it passes or panics.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
