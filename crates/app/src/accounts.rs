@@ -496,6 +496,96 @@ mod tests {
         assert!(!check_totp("not base32!", &code, 1_800_000_000));
     }
 
+    async fn app_on(url: &str, day: time::Date) -> App {
+        App::new(
+            caucus_store::Store::open(url).await.unwrap(),
+            caucus_domain::rulebook::Rulebook::shipped().unwrap(),
+            crate::Clock::Today(day),
+        )
+    }
+
+    fn member_login(email: &str) -> AddUser {
+        AddUser {
+            email: email.to_string(),
+            role: Role::Member,
+            unit_code: None,
+            password: Some("a long enough password".to_string()),
+            member_number: None,
+            valid_from: None,
+            valid_until: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn sessions_expire_tokens_are_revoked_and_log_out_everywhere_ends_both() {
+        use time::macros::date;
+        for db in caucus_testkit::databases().await {
+            let day1 = app_on(&db.url, date!(2026 - 11 - 22)).await;
+            let id = add_user(&day1, "test", &member_login("m@example.org"))
+                .await
+                .unwrap()
+                .account_id;
+            let login = Login {
+                email: "M@example.org",
+                password: "a long enough password",
+                totp: None,
+                address: "192.0.2.1",
+            };
+            assert_eq!(log_in(&day1, &login).await.unwrap(), id, "{}", db.engine);
+
+            let s = start_session(&day1, id, None).await.unwrap();
+            assert_eq!(
+                session(&day1, &s.token).await.unwrap(),
+                Some((id, s.csrf_token.clone()))
+            );
+            // A new login replaces the browser's old session (rotation).
+            let s2 = start_session(&day1, id, Some(&s.token)).await.unwrap();
+            assert_eq!(session(&day1, &s.token).await.unwrap(), None);
+            let day2 = app_on(&db.url, date!(2026 - 11 - 23)).await;
+            assert_eq!(
+                session(&day2, &s2.token).await.unwrap(),
+                None,
+                "a day later the session has expired"
+            );
+
+            let t = issue_api_token(&day1, id, "api").await.unwrap();
+            assert_eq!(api_token(&day1, &t.token).await.unwrap(), Some(id));
+            assert!(revoke_api_token(&day1, &t.token).await.unwrap());
+            assert_eq!(api_token(&day1, &t.token).await.unwrap(), None);
+
+            let s3 = start_session(&day1, id, None).await.unwrap();
+            let t2 = issue_api_token(&day1, id, "api").await.unwrap();
+            log_out_everywhere(&day1, id).await.unwrap();
+            assert_eq!(session(&day1, &s3.token).await.unwrap(), None);
+            assert_eq!(api_token(&day1, &t2.token).await.unwrap(), None);
+            assert!(matches!(
+                caucus_store::audit::verify(&day1.store).await.unwrap(),
+                caucus_store::audit::Verification::Intact { events: 2 }
+            ));
+            day1.store.close().await;
+            day2.store.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_account_with_the_same_email_gets_a_grant_not_a_duplicate() {
+        for db in caucus_testkit::databases().await {
+            let app = app_on(&db.url, time::macros::date!(2026 - 11 - 22)).await;
+            let first = add_user(&app, "test", &member_login("a@example.org"))
+                .await
+                .unwrap();
+            let mut again = member_login("A@Example.org");
+            again.password = None;
+            again.role = Role::Councillor;
+            let second = add_user(&app, "test", &again).await.unwrap();
+            assert!(first.created && !second.created, "{}", db.engine);
+            assert_eq!(first.account_id, second.account_id);
+            let (_, actor) = actor(&app, first.account_id).await.unwrap();
+            assert_eq!(actor.grants.len(), 2);
+            app.store.close().await;
+        }
+    }
+
     #[test]
     fn emails_are_lower_cased_and_nonsense_is_refused() {
         assert_eq!(normalise_email(" A@B.org ").unwrap(), "a@b.org");
