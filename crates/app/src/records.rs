@@ -6,7 +6,7 @@ use caucus_domain::decision::Decision;
 use caucus_domain::eligibility::{self, ListFlags};
 use caucus_domain::lifecycle::TransitionReason;
 use caucus_domain::member::MemberStatus;
-use caucus_domain::policy::{can, Action, Actor, Resource, Role};
+use caucus_domain::policy::{can, Action, Actor, Resource};
 use caucus_domain::status::{status_on, MemberHistory, StatusOn, Transition};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
@@ -375,16 +375,7 @@ async fn readable_scope(app: &App, actor: &Actor) -> Result<Option<Vec<i64>>> {
     let mut ids = Vec::new();
     for g in &actor.grants {
         let in_force = g.valid_from <= today && g.valid_until.is_none_or(|u| today <= u);
-        let reads = matches!(
-            g.role,
-            Role::BranchSecretary
-                | Role::ClpSecretary
-                | Role::GroupLeader
-                | Role::ChiefWhip
-                | Role::LgcSecretary
-                | Role::RegionalDirector
-                | Role::GeneralSecretary
-        );
+        let reads = g.role.reads_member_records();
         if !in_force || !reads {
             continue;
         }

@@ -56,7 +56,7 @@ impl Role {
     }
 
     /// May this role read the records of the members in the scope of its grant?
-    fn reads_member_records(self) -> bool {
+    pub fn reads_member_records(self) -> bool {
         matches!(
             self,
             Role::BranchSecretary
