@@ -513,6 +513,48 @@ async fn every_route_answers_every_role_as_the_access_table_says() {
             }
         }
     }
+    // The pages ask the same use cases: a member's page answers as the API does, by session.
+    let pages = [
+        ("member", format!("/members/{}", p.in_branch)),
+        ("outside_member", format!("/members/{}", p.outside)),
+        ("unit", format!("/units/{}", p.clp)),
+    ];
+    for role in Role::ALL {
+        let (email, _) = &s.logins[role];
+        let account = account_store::by_email(&s.app.store, email)
+            .await
+            .unwrap()
+            .unwrap();
+        let session = caucus_app::accounts::start_session(&s.app, account.id, None)
+            .await
+            .unwrap();
+        for (name, path) in &pages {
+            let r = s
+                .client
+                .get(s.url(path))
+                .header("cookie", format!("caucus_session={}", session.token))
+                .send()
+                .await
+                .unwrap();
+            let expected = if allowed(*role, name) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            if r.status() != expected {
+                wrong.push(format!(
+                    "{role} page {path}: {}, expected {expected}",
+                    r.status()
+                ));
+            }
+        }
+    }
+    for (_, path) in &pages {
+        let r = s.client.get(s.url(path)).send().await.unwrap();
+        if r.status() != StatusCode::SEE_OTHER {
+            wrong.push(format!("anonymous page {path}: {}", r.status()));
+        }
+    }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     s.stop().await;
 }
