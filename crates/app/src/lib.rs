@@ -3,6 +3,7 @@
 //! Errors are `AppError`: a plain sentence for the user, with the storage detail behind it for logs.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod accounts;
 pub mod clock;
 pub mod geography_import;
 pub mod member_export;
@@ -14,6 +15,7 @@ pub mod names;
 pub mod offices;
 pub mod progress;
 pub mod reallocate;
+pub mod records;
 pub mod unit_names;
 
 use caucus_domain::decision::Decision;
@@ -47,6 +49,11 @@ pub enum AppError {
     NotFound(String),
     #[error(transparent)]
     Rulebook(#[from] RulebookError),
+    /// Not logged in, or the login failed: the sentence says what to do, never which part was wrong.
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    TooManyAttempts(String),
 }
 
 impl AppError {

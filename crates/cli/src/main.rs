@@ -1,4 +1,4 @@
-//! The `caucus` command: one binary for the register's bulk work (and, later, the web application).
+//! The `caucus` command: one binary for the register's bulk work and the web application.
 //! Exit status 0 on success, 1 when the work fails (one line on stderr says why), 2 on bad usage.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -63,7 +63,7 @@ enum Command {
     /// Generate synthetic data for demos, tests and benchmarks.
     #[command(subcommand)]
     Generate(commands::generate::GenerateCommand),
-    /// Build a demo register over the real Liverpool geography and walk through it.
+    /// Build a demo register over the real Liverpool geography, create one login per role, and serve it.
     Demo(commands::demo::DemoArgs),
     /// Write a consistent snapshot of the register, taken while it is in use, to a new file.
     Backup { file: PathBuf },
@@ -74,6 +74,11 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Accounts and their grants.
+    #[command(subcommand)]
+    User(commands::user::UserCommand),
+    /// Serve the web application and the API.
+    Serve(commands::serve::ServeArgs),
 }
 
 pub fn parse_date_arg(s: &str) -> Result<Date, String> {
@@ -167,6 +172,8 @@ fn main() -> ExitCode {
             Command::Demo(args) => commands::demo::run(&ctx, args).await,
             Command::Backup { file } => commands::backup::backup(&ctx, &file).await,
             Command::Restore { file, force } => commands::backup::restore(&ctx, &file, force).await,
+            Command::User(c) => commands::user::run(&ctx, c).await,
+            Command::Serve(args) => commands::serve::run(&ctx, args).await,
             Command::Count(_) => Ok(()),
         }
     });

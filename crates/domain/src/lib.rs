@@ -15,6 +15,7 @@ pub mod member;
 pub mod membership_check;
 pub mod membership_list;
 pub mod offices;
+pub mod policy;
 pub mod postcode;
 pub mod rulebook;
 pub mod status;

@@ -6,6 +6,7 @@
 
 mod engine;
 
+pub mod accounts;
 pub mod audit;
 pub mod backup;
 pub mod geography;

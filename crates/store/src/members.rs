@@ -458,3 +458,107 @@ pub async fn set_status(tx: &mut Tx, id: i64, status: &str, expected_version: i6
     }
     Ok(expected_version + 1)
 }
+
+/// Every unit a member sits in, with all the units above them: their branch, their CLP and the local
+/// authority of their postcode in the current boundary set. A grant over any of these covers them.
+pub async fn units_of(store: &Store, member_id: i64) -> Result<Vec<i64>> {
+    on_pool!(store, |c| {
+        let rows = sqlx::query(
+            "WITH RECURSIVE own(id) AS ( \
+               SELECT branch_unit_id FROM members WHERE id = $1 AND branch_unit_id IS NOT NULL \
+               UNION SELECT clp_unit_id FROM members WHERE id = $1 AND clp_unit_id IS NOT NULL \
+               UNION SELECT la.id FROM members m \
+                 JOIN register_settings s ON s.key = 'current_boundary_set' \
+                 JOIN postcodes p ON p.boundary_set = s.value AND p.postcode = m.postcode \
+                 JOIN units la ON la.boundary_set = '' AND la.code = p.lad_code AND la.kind = 'local_authority' \
+                 WHERE m.id = $1), \
+             up(id) AS (SELECT id FROM own UNION SELECT u.parent_id FROM units u JOIN up ON u.id = up.id \
+               WHERE u.parent_id IS NOT NULL) \
+             SELECT id FROM up ORDER BY id",
+        )
+        .bind(member_id)
+        .fetch_all(c)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    })
+}
+
+/// Members whose postcode lies in a local authority (by its LAD code) in the current boundary set,
+/// in id order after `after_id`: the list a group leader gets for the area they represent.
+pub async fn page_in_local_authority(
+    store: &Store,
+    lad_code: &str,
+    after_id: i64,
+    limit: i64,
+) -> Result<Vec<Member>> {
+    let columns = MEMBER_COLUMNS
+        .split(", ")
+        .map(|c| format!("m.{}", c.trim()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "SELECT {columns} FROM members m \
+         JOIN register_settings s ON s.key = 'current_boundary_set' \
+         JOIN postcodes p ON p.boundary_set = s.value AND p.postcode = m.postcode \
+         WHERE p.lad_code = $1 AND m.id > $2 ORDER BY m.id LIMIT $3"
+    );
+    on_pool!(store, |c| {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(lad_code)
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(c)
+            .await?;
+        rows.iter().map(|r| Ok(member_from_row!(r))).collect()
+    })
+}
+
+/// Members whose name or membership number starts with `text` (case-insensitive), among those
+/// placed in `units` (or all when `None`), at most `limit`.
+pub async fn search(
+    store: &Store,
+    text: &str,
+    units: Option<&[i64]>,
+    limit: i64,
+) -> Result<Vec<Member>> {
+    let filter = match units {
+        Some([]) => return Ok(Vec::new()),
+        Some(ids) => {
+            let list = ids
+                .iter()
+                .map(|i| i.to_string())
+                .collect::<Vec<_>>()
+                .join(", ");
+            format!("AND (clp_unit_id IN ({list}) OR branch_unit_id IN ({list}))")
+        }
+        None => String::new(),
+    };
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS} FROM members WHERE (LOWER(family_name) LIKE $1 OR LOWER(given_name) LIKE $1 \
+         OR membership_number LIKE $1) {filter} ORDER BY family_name, given_name, id LIMIT $2"
+    );
+    let pattern = format!(
+        "{}%",
+        text.trim().to_lowercase().replace(['\\', '%', '_'], "")
+    );
+    on_pool!(store, |c| {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(&pattern)
+            .bind(limit)
+            .fetch_all(c)
+            .await?;
+        rows.iter().map(|r| Ok(member_from_row!(r))).collect()
+    })
+}
+
+pub async fn number_of(store: &Store, id: i64) -> Result<Option<String>> {
+    on_pool!(store, |c| {
+        let r = sqlx::query("SELECT membership_number FROM members WHERE id = $1")
+            .bind(id)
+            .fetch_optional(c)
+            .await?;
+        r.map(|r| r.try_get("membership_number"))
+            .transpose()
+            .map_err(Into::into)
+    })
+}

@@ -200,3 +200,34 @@ pub async fn descendants(store: &Store, id: i64) -> Result<Vec<i64>> {
         rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     })
 }
+
+/// The unit and every unit above it, nearest first, for checking grants against.
+pub async fn ancestors(store: &Store, id: i64) -> Result<Vec<i64>> {
+    on_pool!(store, |c| {
+        let rows = sqlx::query(
+            "WITH RECURSIVE up(id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM units WHERE id = $1 \
+             UNION ALL SELECT u.id, u.parent_id, up.depth + 1 FROM units u JOIN up ON u.id = up.parent_id) \
+             SELECT id FROM up ORDER BY depth",
+        )
+        .bind(id)
+        .fetch_all(c)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    })
+}
+
+/// The branches whose wards lie in a local authority (by LAD code) in the current boundary set.
+pub async fn branches_in_local_authority(store: &Store, lad_code: &str) -> Result<Vec<i64>> {
+    on_pool!(store, |c| {
+        let rows = sqlx::query(
+            "SELECT DISTINCT bw.branch_unit_id AS id FROM branch_wards bw \
+             JOIN register_settings s ON s.key = 'current_boundary_set' AND bw.boundary_set = s.value \
+             JOIN postcodes p ON p.boundary_set = bw.boundary_set AND p.ward_code = bw.ward_code \
+             WHERE p.lad_code = $1 ORDER BY id",
+        )
+        .bind(lad_code)
+        .fetch_all(c)
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    })
+}

@@ -1,17 +1,20 @@
 //! `caucus demo`: a fresh register over the real Liverpool geography, built step by step as an
-//! operator would: both boundary sets, a synthetic membership, the 2023 reallocation, the audit check.
-//! (The web application that serves it is the subject of a later issue; until then the demo is this
-//! walk-through, and it leaves the database behind for the other commands to explore.)
+//! operator would: both boundary sets, a synthetic membership, the 2023 reallocation, the audit check;
+//! then one login per role (over Liverpool's units where the role has a unit), served until Ctrl-C.
 use crate::commands::generate::{postcodes_from, write_members, L_AREA};
 use crate::progress_bar::Bar;
 use crate::Context;
 use anyhow::Context as _;
+use caucus_app::accounts::{add_user, AddUser};
 use caucus_app::geography_import::{import_geography, GeographyOptions};
 use caucus_app::member_import::{import_members, ImportOptions};
 use caucus_app::reallocate::{reallocate, ReallocateOptions, CHUNK};
 use caucus_app::App;
+use caucus_domain::policy::Role;
+use caucus_domain::unit::UnitKind;
 use caucus_store::audit::{verify, Verification};
 use caucus_store::Store;
+use caucus_store::{geography, members, units};
 use clap::Args;
 use std::path::PathBuf;
 use time::macros::date;
@@ -25,6 +28,15 @@ pub struct DemoArgs {
     /// Where to build the demo register (default: caucus-demo.db in the working directory, replaced).
     #[arg(long = "demo-db")]
     demo_db: Option<String>,
+    /// Address to serve the demo on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    bind: String,
+    /// Write the logins as JSON: [{"role", "email", "password", "unit", "totp_secret"}].
+    #[arg(long)]
+    logins: Option<PathBuf>,
+    /// Build the register and the logins, then stop instead of serving.
+    #[arg(long)]
+    no_serve: bool,
 }
 
 pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
@@ -128,9 +140,120 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             anyhow::bail!("audit chain broken at event {seq}: {problem}")
         }
     }
-    app.store.close().await;
+
+    println!("6. Creating one login per role");
+    let logins = create_logins(&app).await?;
+    for l in &logins {
+        println!(
+            "   {:<24} {:<44} password {}{}{}",
+            l.role,
+            l.email,
+            l.password,
+            l.unit
+                .as_deref()
+                .map(|u| format!("  unit {u}"))
+                .unwrap_or_default(),
+            l.totp_secret
+                .as_deref()
+                .map(|s| format!("  totp {s}"))
+                .unwrap_or_default()
+        );
+    }
+    if let Some(path) = &args.logins {
+        let json =
+            serde_json::to_string_pretty(&logins).context("cannot write the logins as JSON")?;
+        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("   written to {}", path.display());
+    }
     println!("\nThe demo register is in {url}. Explore it with, for example:");
     println!("  caucus --db {url} audit verify");
-    println!("  caucus --db {url} import members FILE --rejects rejects.csv");
-    Ok(())
+    if args.no_serve {
+        app.store.close().await;
+        return Ok(());
+    }
+    println!("\n7. Serving the demo (Ctrl-C stops it)");
+    crate::commands::serve::serve(app, &args.bind, false).await
+}
+
+/// One demo login, as printed and written with `--logins`.
+#[derive(Debug, serde::Serialize)]
+struct DemoLogin {
+    role: &'static str,
+    email: String,
+    password: String,
+    unit: Option<String>,
+    totp_secret: Option<String>,
+}
+
+/// Liverpool's local authority, the unit of the council-level roles.
+const LIVERPOOL: &str = "E08000012";
+
+/// Creates an account per role: unit-scoped roles over Liverpool's units (its first branch, that
+/// branch's CLP, the city council's area, its region); the member role belongs to a member of that
+/// branch, so its login sees its own record.
+async fn create_logins(app: &App) -> anyhow::Result<Vec<DemoLogin>> {
+    let set = geography::current_set(&app.store).await?;
+    let la = units::find_by_code(&app.store, LIVERPOOL, set.as_deref())
+        .await?
+        .context("the demo geography has no Liverpool local authority")?;
+    let branch_id = *units::branches_in_local_authority(&app.store, LIVERPOOL)
+        .await?
+        .first()
+        .context("the demo geography has no branch in Liverpool")?;
+    let branch = units::get(&app.store, branch_id)
+        .await?
+        .context("the branch vanished")?;
+    let clp = match branch.parent_id {
+        Some(id) => units::get(&app.store, id).await?,
+        None => None,
+    }
+    .context("the demo branch has no CLP")?;
+    let region = match la.parent_id {
+        Some(id) => units::get(&app.store, id).await?,
+        None => None,
+    }
+    .context("Liverpool has no region")?;
+    let member = members::page(&app.store, Some(&[branch.id]), 0, 1)
+        .await?
+        .into_iter()
+        .next()
+        .map(|m| m.row.membership_number);
+    let mut out = Vec::new();
+    for role in Role::ALL {
+        let unit = match role.unit_kind() {
+            Some(UnitKind::Branch) => Some(branch.code.clone()),
+            Some(UnitKind::Clp) => Some(clp.code.clone()),
+            Some(UnitKind::LocalAuthority) => Some(la.code.clone()),
+            Some(UnitKind::Region) => Some(region.code.clone()),
+            _ => None,
+        };
+        let email = format!("{}@demo.caucus.invalid", role.as_str().replace('_', "."));
+        let added = add_user(
+            app,
+            "demo",
+            &AddUser {
+                email: email.clone(),
+                role: *role,
+                unit_code: unit.clone(),
+                password: None,
+                member_number: if *role == Role::Member {
+                    member.clone()
+                } else {
+                    None
+                },
+                valid_from: None,
+                valid_until: None,
+            },
+        )
+        .await
+        .with_context(|| format!("cannot create the {role} login"))?;
+        out.push(DemoLogin {
+            role: role.as_str(),
+            email,
+            password: added.generated_password.unwrap_or_default(),
+            unit,
+            totp_secret: added.totp_secret,
+        });
+    }
+    Ok(out)
 }

@@ -8,3 +8,5 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod members;
+pub mod serve;
+pub mod user;

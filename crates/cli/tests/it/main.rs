@@ -8,3 +8,4 @@ mod backup;
 mod count;
 mod members;
 mod register;
+mod web;

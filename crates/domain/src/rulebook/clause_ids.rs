@@ -72,6 +72,11 @@ pub const TRAINING: &str = "training.requirements";
 pub const TRAINING_OVERDUE: &str = "training.overdue";
 pub const SUPPRESSION: &str = "equality.suppression";
 
+pub const ACCESS_GRANTS: &str = "access.grants";
+pub const ACCESS_SELF: &str = "access.self";
+pub const ACCESS_ROLES: &str = "access.roles";
+pub const ACCESS_SEPARATION: &str = "access.separation";
+
 pub const RATE_PREFIX: &str = "rates.";
 pub const BALLOT_PREFIX: &str = "ballot.";
 
@@ -99,4 +104,8 @@ pub(super) const CITED_ONLY: &[&str] = &[
     ANTISEMITISM_EDUCATION,
     CODE_OF_CONDUCT,
     TRAINING_OVERDUE,
+    ACCESS_GRANTS,
+    ACCESS_SELF,
+    ACCESS_ROLES,
+    ACCESS_SEPARATION,
 ];

@@ -1,0 +1,595 @@
+//! Accounts and logging in: creating an account and granting it a role (audited), checking a
+//! password (argon2id) and a TOTP code, throttling failed logins per account and per address, and
+//! the credentials a login yields (a browser session with its CSRF token, or an API bearer token).
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use caucus_domain::policy::{Actor, Grant, GrantUnit, Role};
+use caucus_store::accounts::{self as store, NewAccount, NewGrant};
+use caucus_store::audit::{self, digest, NewEvent};
+use caucus_store::{geography, units};
+use rand::Rng;
+use time::{Date, OffsetDateTime};
+use totp_rs::{Algorithm, Secret, TOTP};
+
+use crate::{App, AppError, Result};
+
+/// How long a browser session lasts without logging in again.
+pub const SESSION_SECONDS: i64 = 12 * 3600;
+/// How long an API token from `POST /api/v1/session` lasts.
+pub const API_TOKEN_SECONDS: i64 = 24 * 3600;
+/// Failed logins counted for throttling: those of the last quarter of an hour.
+pub const THROTTLE_WINDOW_SECONDS: i64 = 15 * 60;
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+
+/// What `caucus user add` asks for.
+#[derive(Debug, Clone)]
+pub struct AddUser {
+    pub email: String,
+    pub role: Role,
+    pub unit_code: Option<String>,
+    pub password: Option<String>,
+    pub member_number: Option<String>,
+    pub valid_from: Option<Date>,
+    pub valid_until: Option<Date>,
+}
+
+/// What was done: a new account (with the password if one was generated, and the TOTP secret if
+/// one was issued) or a grant added to an existing account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AddedUser {
+    pub account_id: i64,
+    pub created: bool,
+    pub generated_password: Option<String>,
+    pub totp_secret: Option<String>,
+    pub unit_code: Option<String>,
+}
+
+/// A secret of `bytes` random bytes as lower-case hex (tokens, generated passwords).
+pub fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    rand::rng().fill(buf.as_mut_slice());
+    hex::encode(buf)
+}
+
+/// Hashes a password with argon2id and a random salt, in the PHC string format.
+pub fn hash_password(password: &str) -> Result<String> {
+    let mut salt = [0u8; 16];
+    rand::rng().fill(&mut salt);
+    let salt = SaltString::encode_b64(&salt)
+        .map_err(|e| AppError::Invalid(format!("cannot make a password salt: {e}")))?;
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AppError::Invalid(format!("cannot hash the password: {e}")))
+}
+
+pub fn verify_password(password: &str, hash: &str) -> bool {
+    match PasswordHash::new(hash) {
+        Ok(parsed) => Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A fresh TOTP secret, base32 as authenticator apps take it.
+pub fn new_totp_secret() -> String {
+    let mut raw = [0u8; 20];
+    rand::rng().fill(&mut raw);
+    match Secret::Raw(raw.to_vec()).to_encoded() {
+        Secret::Encoded(s) => s,
+        Secret::Raw(_) => hex::encode(raw),
+    }
+}
+
+fn totp(secret_base32: &str) -> Option<TOTP> {
+    let bytes = Secret::Encoded(secret_base32.to_string()).to_bytes().ok()?;
+    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes).ok()
+}
+
+/// The 6-digit code of a base32 secret at a Unix time (tests and the demo compute it this way).
+pub fn totp_code(secret_base32: &str, unix_seconds: u64) -> Option<String> {
+    totp(secret_base32).map(|t| t.generate(unix_seconds))
+}
+
+/// Whether `code` is right for the secret at `unix_seconds`, one 30-second step either side allowed.
+pub fn check_totp(secret_base32: &str, code: &str, unix_seconds: u64) -> bool {
+    totp(secret_base32).is_some_and(|t| t.check(code.trim(), unix_seconds))
+}
+
+/// The SHA-256 of a bearer secret: what the database keeps instead of the secret.
+pub fn token_hash(token: &str) -> String {
+    digest(token.as_bytes())
+}
+
+fn normalise_email(email: &str) -> Result<String> {
+    let e = email.trim().to_lowercase();
+    match e.split_once('@') {
+        Some((local, domain)) if !local.is_empty() && domain.contains('.') && !e.contains(' ') => {
+            Ok(e)
+        }
+        _ => Err(AppError::Invalid(format!(
+            "'{}' is not an email address",
+            email.trim()
+        ))),
+    }
+}
+
+/// Creates the account if it does not exist and grants it the role; audited in one transaction.
+/// The caller is the operator at the command line (or the demo), who holds the database itself.
+pub async fn add_user(app: &App, actor: &str, req: &AddUser) -> Result<AddedUser> {
+    let email = normalise_email(&req.email)?;
+    let unit = match (&req.unit_code, req.role.unit_kind()) {
+        (Some(code), _) => {
+            let set = geography::current_set(&app.store).await?;
+            let u = units::find_by_code(&app.store, code, set.as_deref())
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("unit {code}")))?;
+            Some(u)
+        }
+        (None, Some(kind)) => {
+            return Err(AppError::Invalid(format!(
+                "a {} grant needs --unit (a {} code)",
+                req.role, kind
+            )))
+        }
+        (None, None) => None,
+    };
+    let member_id = match &req.member_number {
+        Some(n) => Some(
+            caucus_store::members::by_number(&app.store, n)
+                .await?
+                .ok_or_else(|| AppError::NotFound(format!("member {n}")))?
+                .id,
+        ),
+        None => None,
+    };
+    let now = app.clock.stamp();
+    let mut tx = app.store.begin().await?;
+    let existing = store::by_email_tx(&mut tx, &email).await?;
+    let needs_totp = req.role.needs_second_factor();
+    let (account_id, created, generated_password, totp_secret) = match existing {
+        Some(a) => {
+            if req.password.is_some() {
+                return Err(AppError::Invalid(format!(
+                    "{email} already has an account; its password is not changed here"
+                )));
+            }
+            if needs_totp && !a.totp_enrolled {
+                // Enrolment of an existing account is a step of its own (not built yet): refuse
+                // rather than grant a role whose logins would then be refused.
+                return Err(AppError::Invalid(format!(
+                    "{email} has no second factor enrolled, which a {} needs",
+                    req.role
+                )));
+            }
+            (a.id, false, None, None)
+        }
+        None => {
+            let (password, generated) = match &req.password {
+                Some(p) if p.chars().count() < 12 => {
+                    return Err(AppError::Invalid(
+                        "a password needs at least 12 characters".to_string(),
+                    ))
+                }
+                Some(p) => (p.clone(), None),
+                None => {
+                    let p = random_hex(12);
+                    (p.clone(), Some(p))
+                }
+            };
+            let hash = hash_password(&password)?;
+            let secret = needs_totp.then(new_totp_secret);
+            let id = store::insert_account(
+                &mut tx,
+                &NewAccount {
+                    email: &email,
+                    password_hash: &hash,
+                    member_id,
+                    totp_secret: secret.as_deref(),
+                    totp_enrolled: secret.is_some(),
+                    created_at: &now,
+                },
+            )
+            .await?;
+            (id, true, generated, secret)
+        }
+    };
+    let pending = audit::reserve(&mut tx).await?;
+    let valid_from = req.valid_from.unwrap_or_else(|| app.clock.today());
+    store::insert_grant(
+        &mut tx,
+        &NewGrant {
+            account_id,
+            role: req.role.as_str(),
+            unit_id: unit.as_ref().map(|u| u.id),
+            valid_from,
+            valid_until: req.valid_until,
+            audit_seq: pending.seq,
+        },
+    )
+    .await?;
+    let unit_code = unit.as_ref().map(|u| u.code.clone());
+    pending
+        .write(
+            &mut tx,
+            NewEvent {
+                occurred_at: now,
+                actor: actor.to_string(),
+                action: if created {
+                    "account.create".into()
+                } else {
+                    "account.grant".into()
+                },
+                subject: format!("account:{account_id}"),
+                unit: unit_code.clone(),
+                before: None,
+                after: Some(digest(format!(
+                    "{account_id}:{}:{}:{valid_from}:{:?}",
+                    req.role,
+                    unit_code.as_deref().unwrap_or(""),
+                    req.valid_until
+                ))),
+                detail: serde_json::json!({
+                    "role": req.role.as_str(),
+                    "unit": unit_code,
+                    "valid_from": valid_from.to_string(),
+                    "valid_until": req.valid_until.map(|d| d.to_string()),
+                    "second_factor": totp_secret.is_some(),
+                }),
+            },
+        )
+        .await?;
+    tx.commit().await?;
+    Ok(AddedUser {
+        account_id,
+        created,
+        generated_password,
+        totp_secret,
+        unit_code,
+    })
+}
+
+/// A login attempt: who, with what, from where (the address counts towards throttling).
+#[derive(Debug, Clone)]
+pub struct Login<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub totp: Option<&'a str>,
+    pub address: &'a str,
+}
+
+fn unix(t: OffsetDateTime) -> i64 {
+    t.unix_timestamp()
+}
+
+/// Checks a login; returns the account id. Every outcome is recorded for throttling, and every
+/// refusal says only "wrong email, password or code" so the answer does not tell which accounts exist.
+pub async fn log_in(app: &App, login: &Login<'_>) -> Result<i64> {
+    let now = unix(app.clock.now());
+    let email = login.email.trim().to_lowercase();
+    let (by_email, by_address) = store::recent_failures(
+        &app.store,
+        &email,
+        login.address,
+        now - THROTTLE_WINDOW_SECONDS,
+    )
+    .await?;
+    if by_email >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+        return Err(AppError::TooManyAttempts(
+            "too many failed logins: wait a quarter of an hour and try again".to_string(),
+        ));
+    }
+    let account = store::by_email(&app.store, &email).await?;
+    let outcome = match &account {
+        None => {
+            // Spend the time a real check takes, so timing does not reveal unknown emails.
+            let _ = hash_password(login.password);
+            Err(AppError::Unauthenticated(
+                "wrong email, password or code".to_string(),
+            ))
+        }
+        Some(a) if !verify_password(login.password, &a.password_hash) => Err(
+            AppError::Unauthenticated("wrong email, password or code".to_string()),
+        ),
+        Some(a) => {
+            let needs = a.totp_enrolled || needs_second_factor(app, a.id).await?;
+            match (needs, &a.totp_secret, login.totp) {
+                (false, _, _) => Ok(a.id),
+                (true, Some(secret), Some(code)) if check_totp(secret, code, now as u64) => {
+                    Ok(a.id)
+                }
+                (true, None, _) => Err(AppError::Unauthenticated(
+                    "this account needs a second factor and has none enrolled: ask an administrator"
+                        .to_string(),
+                )),
+                (true, Some(_), None) => Err(AppError::Unauthenticated(
+                    "this account needs the 6-digit code from your authenticator app".to_string(),
+                )),
+                (true, Some(_), Some(_)) => Err(AppError::Unauthenticated(
+                    "wrong email, password or code".to_string(),
+                )),
+            }
+        }
+    };
+    store::record_login_attempt(&app.store, now, &email, login.address, outcome.is_ok()).await?;
+    if let Err(e) = &outcome {
+        tracing::info!(email = %email, address = %login.address, "login refused: {e}");
+    }
+    outcome
+}
+
+/// Whether any grant the account holds is of a role that needs a second factor.
+async fn needs_second_factor(app: &App, account_id: i64) -> Result<bool> {
+    Ok(store::grants_of(&app.store, account_id)
+        .await?
+        .iter()
+        .any(|g| Role::parse(&g.role).map_or(true, Role::needs_second_factor)))
+}
+
+/// A browser session: the cookie's secret, the CSRF token its forms carry, and when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub token: String,
+    pub csrf_token: String,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Starts a browser session. A new token on every login is the rotation that defeats fixation;
+/// `replacing` (the session the browser had, if any) is ended at the same time.
+pub async fn start_session(app: &App, account_id: i64, replacing: Option<&str>) -> Result<Session> {
+    if let Some(old) = replacing {
+        store::delete_session(&app.store, &token_hash(old)).await?;
+    }
+    let now = app.clock.now();
+    let token = random_hex(32);
+    let csrf_token = random_hex(32);
+    let expires_at = now + time::Duration::seconds(SESSION_SECONDS);
+    store::insert_session(
+        &app.store,
+        &token_hash(&token),
+        account_id,
+        &csrf_token,
+        unix(now),
+        unix(expires_at),
+    )
+    .await?;
+    Ok(Session {
+        token,
+        csrf_token,
+        expires_at,
+    })
+}
+
+/// The account and CSRF token of a live browser session.
+pub async fn session(app: &App, token: &str) -> Result<Option<(i64, String)>> {
+    let now = unix(app.clock.now());
+    Ok(store::live_session(&app.store, &token_hash(token), now)
+        .await?
+        .map(|c| (c.account_id, c.csrf_token)))
+}
+
+pub async fn end_session(app: &App, token: &str) -> Result<()> {
+    store::delete_session(&app.store, &token_hash(token)).await?;
+    Ok(())
+}
+
+/// Ends every session and revokes every API token of the account; audited.
+pub async fn log_out_everywhere(app: &App, account_id: i64) -> Result<()> {
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    store::end_all(&mut tx, account_id, unix(now)).await?;
+    audit::append(
+        &mut tx,
+        NewEvent {
+            occurred_at: crate::clock::stamp(now),
+            actor: format!("account:{account_id}"),
+            action: "account.log_out_everywhere".into(),
+            subject: format!("account:{account_id}"),
+            unit: None,
+            before: None,
+            after: None,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An API bearer token and when it ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiToken {
+    pub token: String,
+    pub expires_at: OffsetDateTime,
+}
+
+pub async fn issue_api_token(app: &App, account_id: i64, scopes: &str) -> Result<ApiToken> {
+    let now = app.clock.now();
+    let token = random_hex(32);
+    let expires_at = now + time::Duration::seconds(API_TOKEN_SECONDS);
+    store::insert_api_token(
+        &app.store,
+        &token_hash(&token),
+        account_id,
+        scopes,
+        unix(now),
+        unix(expires_at),
+    )
+    .await?;
+    Ok(ApiToken { token, expires_at })
+}
+
+/// The account of a live (unexpired, unrevoked) API token.
+pub async fn api_token(app: &App, token: &str) -> Result<Option<i64>> {
+    let now = unix(app.clock.now());
+    Ok(store::live_api_token(&app.store, &token_hash(token), now)
+        .await?
+        .map(|c| c.account_id))
+}
+
+pub async fn revoke_api_token(app: &App, token: &str) -> Result<bool> {
+    let now = unix(app.clock.now());
+    Ok(store::revoke_api_token(&app.store, &token_hash(token), now).await? > 0)
+}
+
+/// The actor an account acts as: its member record and its grants, each with its unit's code.
+pub async fn actor(app: &App, account_id: i64) -> Result<(String, Actor)> {
+    let account = store::by_id(&app.store, account_id)
+        .await?
+        .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_string()))?;
+    let mut grants = Vec::new();
+    for g in store::grants_of(&app.store, account_id).await? {
+        let Ok(role) = Role::parse(&g.role) else {
+            continue;
+        };
+        let unit = match g.unit_id {
+            Some(id) => units::get(&app.store, id).await?.map(|u| GrantUnit {
+                id: u.id,
+                code: u.code,
+            }),
+            None => None,
+        };
+        if g.unit_id.is_some() && unit.is_none() {
+            // A grant over a unit that no longer exists covers nothing rather than everything.
+            continue;
+        }
+        grants.push(Grant {
+            role,
+            unit,
+            valid_from: g.valid_from,
+            valid_until: g.valid_until,
+        });
+    }
+    Ok((
+        account.email,
+        Actor {
+            account_id,
+            member_id: account.member_id,
+            grants,
+        },
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_verifies_against_its_own_hash_only() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify_password("correct horse battery", &h));
+        assert!(!verify_password("correct horse batterz", &h));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+
+    #[test]
+    fn a_totp_code_checks_in_its_own_step_and_not_two_steps_later() {
+        let s = new_totp_secret();
+        let code = totp_code(&s, 1_800_000_000).unwrap();
+        assert_eq!(code.len(), 6);
+        assert!(check_totp(&s, &code, 1_800_000_000));
+        assert!(check_totp(&s, &code, 1_800_000_030));
+        assert!(!check_totp(&s, &code, 1_800_000_090));
+        assert!(!check_totp("not base32!", &code, 1_800_000_000));
+    }
+
+    async fn app_on(url: &str, day: time::Date) -> App {
+        App::new(
+            caucus_store::Store::open(url).await.unwrap(),
+            caucus_domain::rulebook::Rulebook::shipped().unwrap(),
+            crate::Clock::Today(day),
+        )
+    }
+
+    fn member_login(email: &str) -> AddUser {
+        AddUser {
+            email: email.to_string(),
+            role: Role::Member,
+            unit_code: None,
+            password: Some("a long enough password".to_string()),
+            member_number: None,
+            valid_from: None,
+            valid_until: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn sessions_expire_tokens_are_revoked_and_log_out_everywhere_ends_both() {
+        use time::macros::date;
+        for db in caucus_testkit::databases().await {
+            let day1 = app_on(&db.url, date!(2026 - 11 - 22)).await;
+            let id = add_user(&day1, "test", &member_login("m@example.org"))
+                .await
+                .unwrap()
+                .account_id;
+            let login = Login {
+                email: "M@example.org",
+                password: "a long enough password",
+                totp: None,
+                address: "192.0.2.1",
+            };
+            assert_eq!(log_in(&day1, &login).await.unwrap(), id, "{}", db.engine);
+
+            let s = start_session(&day1, id, None).await.unwrap();
+            assert_eq!(
+                session(&day1, &s.token).await.unwrap(),
+                Some((id, s.csrf_token.clone()))
+            );
+            // A new login replaces the browser's old session (rotation).
+            let s2 = start_session(&day1, id, Some(&s.token)).await.unwrap();
+            assert_eq!(session(&day1, &s.token).await.unwrap(), None);
+            let day2 = app_on(&db.url, date!(2026 - 11 - 23)).await;
+            assert_eq!(
+                session(&day2, &s2.token).await.unwrap(),
+                None,
+                "a day later the session has expired"
+            );
+
+            let t = issue_api_token(&day1, id, "api").await.unwrap();
+            assert_eq!(api_token(&day1, &t.token).await.unwrap(), Some(id));
+            assert!(revoke_api_token(&day1, &t.token).await.unwrap());
+            assert_eq!(api_token(&day1, &t.token).await.unwrap(), None);
+
+            let s3 = start_session(&day1, id, None).await.unwrap();
+            let t2 = issue_api_token(&day1, id, "api").await.unwrap();
+            log_out_everywhere(&day1, id).await.unwrap();
+            assert_eq!(session(&day1, &s3.token).await.unwrap(), None);
+            assert_eq!(api_token(&day1, &t2.token).await.unwrap(), None);
+            assert!(matches!(
+                caucus_store::audit::verify(&day1.store).await.unwrap(),
+                caucus_store::audit::Verification::Intact { events: 2 }
+            ));
+            day1.store.close().await;
+            day2.store.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn a_second_account_with_the_same_email_gets_a_grant_not_a_duplicate() {
+        for db in caucus_testkit::databases().await {
+            let app = app_on(&db.url, time::macros::date!(2026 - 11 - 22)).await;
+            let first = add_user(&app, "test", &member_login("a@example.org"))
+                .await
+                .unwrap();
+            let mut again = member_login("A@Example.org");
+            again.password = None;
+            again.role = Role::Councillor;
+            let second = add_user(&app, "test", &again).await.unwrap();
+            assert!(first.created && !second.created, "{}", db.engine);
+            assert_eq!(first.account_id, second.account_id);
+            let (_, actor) = actor(&app, first.account_id).await.unwrap();
+            assert_eq!(actor.grants.len(), 2);
+            app.store.close().await;
+        }
+    }
+
+    #[test]
+    fn emails_are_lower_cased_and_nonsense_is_refused() {
+        assert_eq!(normalise_email(" A@B.org ").unwrap(), "a@b.org");
+        assert!(normalise_email("nobody").is_err());
+        assert!(normalise_email("a b@c.org").is_err());
+    }
+}

@@ -1,0 +1,430 @@
+//! Reading the register as someone: units, membership lists with eligibility flags, a member's record,
+//! history and eligibility. Every read asks the access policy first, and every read of a member's
+//! record (or a list of them) by anyone other than that member is written to the access log.
+use caucus_domain::ballot::BallotType;
+use caucus_domain::decision::Decision;
+use caucus_domain::eligibility::{self, ListFlags};
+use caucus_domain::lifecycle::TransitionReason;
+use caucus_domain::member::MemberStatus;
+use caucus_domain::policy::{can, Action, Actor, Resource};
+use caucus_domain::status::{status_on, MemberHistory, StatusOn, Transition};
+use caucus_domain::unit::UnitKind;
+use caucus_store::accounts as access;
+use caucus_store::geography;
+use caucus_store::members::{self, Member, PlacementRow, StatusRow};
+use caucus_store::units::{self, Unit};
+use time::Date;
+
+use crate::{App, AppError, Result};
+
+/// A page of a list and where the next begins (`None` at the end).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<i64>,
+}
+
+pub const MAX_PAGE: i64 = 200;
+
+fn page_of<T>(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Page<T> {
+    let next = if items.len() as i64 == limit {
+        items.last().map(&id)
+    } else {
+        None
+    };
+    Page { items, next }
+}
+
+fn authorise(actor: &Actor, action: Action, resource: &Resource, on: Date) -> Result<Decision> {
+    let d = can(actor, action, resource, on);
+    if d.allowed {
+        Ok(d)
+    } else {
+        Err(AppError::Forbidden(d))
+    }
+}
+
+fn actor_name(actor: &Actor) -> String {
+    format!("account:{}", actor.account_id)
+}
+
+async fn log_read(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    why: &Decision,
+) -> Result<()> {
+    let detail = serde_json::json!({ "allowed_by": why.reasons }).to_string();
+    access::log_access(
+        &app.store,
+        &app.clock.stamp(),
+        &actor_name(actor),
+        action,
+        subject,
+        &detail,
+    )
+    .await?;
+    Ok(())
+}
+
+async fn current_set(app: &App) -> Result<Option<String>> {
+    Ok(geography::current_set(&app.store).await?)
+}
+
+/// The unit with this code (as the API addresses units), or not found.
+pub async fn find_unit(app: &App, code: &str) -> Result<Unit> {
+    let set = current_set(app).await?;
+    units::find_by_code(&app.store, code, set.as_deref())
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("unit {code}")))
+}
+
+fn unit_kind(u: &Unit) -> UnitKind {
+    UnitKind::parse(&u.kind).unwrap_or(UnitKind::National)
+}
+
+async fn unit_resource(app: &App, u: &Unit) -> Result<Resource> {
+    Ok(Resource::Unit {
+        kind: unit_kind(u),
+        units: units::ancestors(&app.store, u.id).await?,
+    })
+}
+
+/// Units, of one kind or all, a page at a time.
+pub async fn list_units(
+    app: &App,
+    actor: &Actor,
+    kind: Option<UnitKind>,
+    after: i64,
+    limit: i64,
+) -> Result<Page<Unit>> {
+    let directory = Resource::Unit {
+        kind: UnitKind::National,
+        units: Vec::new(),
+    };
+    authorise(actor, Action::ReadUnit, &directory, app.clock.today())?;
+    let limit = limit.clamp(1, MAX_PAGE);
+    let items = units::list(&app.store, kind.map(UnitKind::as_str), after, limit).await?;
+    Ok(page_of(items, limit, |u| u.id))
+}
+
+/// A unit with the units above it (nearest first).
+pub async fn unit(app: &App, actor: &Actor, code: &str) -> Result<(Unit, Vec<Unit>)> {
+    let u = find_unit(app, code).await?;
+    let resource = unit_resource(app, &u).await?;
+    authorise(actor, Action::ReadUnit, &resource, app.clock.today())?;
+    let mut above = Vec::new();
+    if let Resource::Unit { units: chain, .. } = &resource {
+        for id in chain.iter().skip(1) {
+            if let Some(p) = units::get(&app.store, *id).await? {
+                above.push(p);
+            }
+        }
+    }
+    Ok((u, above))
+}
+
+/// A member on a list: the record and their flags (can attend, vote, hold office) today.
+#[derive(Debug, Clone)]
+pub struct ListedMember {
+    pub member: Member,
+    pub flags: ListFlags,
+}
+
+/// The membership list of a unit with eligibility flags. A local authority's list is of the members
+/// whose address lies in its area (what a group leader gets); other units list the members placed in
+/// them or beneath them.
+pub async fn unit_members(
+    app: &App,
+    actor: &Actor,
+    code: &str,
+    after: i64,
+    limit: i64,
+) -> Result<Page<ListedMember>> {
+    let u = find_unit(app, code).await?;
+    let resource = unit_resource(app, &u).await?;
+    let today = app.clock.today();
+    let why = authorise(actor, Action::ListMembers, &resource, today)?;
+    let limit = limit.clamp(1, MAX_PAGE);
+    let found = match unit_kind(&u) {
+        UnitKind::LocalAuthority => {
+            members::page_in_local_authority(&app.store, &u.code, after, limit).await?
+        }
+        UnitKind::Branch | UnitKind::Clp => {
+            members::page(&app.store, Some(&[u.id]), after, limit).await?
+        }
+        _ => {
+            let beneath = units::descendants(&app.store, u.id).await?;
+            members::page(&app.store, Some(&beneath), after, limit).await?
+        }
+    };
+    log_read(
+        app,
+        actor,
+        "list_members",
+        &format!("unit:{}", u.code),
+        &why,
+    )
+    .await?;
+    let mut items = Vec::with_capacity(found.len());
+    for m in found {
+        let history = history_of(app, &m).await?;
+        let flags =
+            eligibility::list_flags(&history, today, m.row.branch_unit_id.is_some(), &app.rules);
+        items.push(ListedMember { member: m, flags });
+    }
+    Ok(page_of(items, limit, |l| l.member.id))
+}
+
+/// What the domain's rules need of a member: their recorded transitions and dates.
+async fn history_of(app: &App, m: &Member) -> Result<MemberHistory> {
+    let rows = members::status_history(&app.store, m.id).await?;
+    Ok(history_from(m, &rows))
+}
+
+fn history_from(m: &Member, rows: &[StatusRow]) -> MemberHistory {
+    let transitions = rows
+        .iter()
+        .filter_map(|r| {
+            // A row the vocabulary no longer knows cannot be interpreted; it is skipped, and said so.
+            match (MemberStatus::parse(&r.status), TransitionReason::parse(&r.reason_code)) {
+                (Ok(status), Ok(reason)) => Some(Transition {
+                    effective_on: r.effective_on,
+                    status,
+                    reason,
+                }),
+                _ => {
+                    tracing::warn!(member = m.id, status = %r.status, reason = %r.reason_code, "unreadable status row skipped");
+                    None
+                }
+            }
+        })
+        .collect();
+    MemberHistory {
+        joined_on: m.row.joined_on,
+        continuous_since: Some(m.row.continuous_since),
+        paid_up_until: m.row.paid_up_until,
+        provisional_extension_weeks: 0,
+        transitions,
+    }
+}
+
+/// A member's record as shown to someone entitled to it.
+#[derive(Debug, Clone)]
+pub struct MemberRecord {
+    pub member: Member,
+    pub branch: Option<Unit>,
+    pub clp: Option<Unit>,
+    pub status_today: Option<StatusOn>,
+    pub flags: ListFlags,
+    /// Why the reader may see it (the grant or rule).
+    pub allowed_by: Decision,
+}
+
+/// Finds the member and checks the reader may see them; logs the read unless it is their own.
+async fn readable_member(
+    app: &App,
+    actor: &Actor,
+    number: &str,
+    what: &str,
+) -> Result<(Member, Decision)> {
+    let m = members::by_number(&app.store, number)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("member {number}")))?;
+    let resource = Resource::Member {
+        member_id: m.id,
+        units: members::units_of(&app.store, m.id).await?,
+    };
+    let why = authorise(actor, Action::ReadMember, &resource, app.clock.today())?;
+    if actor.member_id != Some(m.id) {
+        log_read(app, actor, what, &format!("member:{number}"), &why).await?;
+    }
+    Ok((m, why))
+}
+
+pub async fn member(app: &App, actor: &Actor, number: &str) -> Result<MemberRecord> {
+    let (m, why) = readable_member(app, actor, number, "read_member").await?;
+    let history = history_of(app, &m).await?;
+    let today = app.clock.today();
+    let unit_of = |id: Option<i64>| async move {
+        match id {
+            Some(id) => units::get(&app.store, id).await,
+            None => Ok(None),
+        }
+    };
+    let branch = unit_of(m.row.branch_unit_id).await?;
+    let clp = unit_of(m.row.clp_unit_id).await?;
+    Ok(MemberRecord {
+        status_today: status_on(&history, today, &app.rules),
+        flags: eligibility::list_flags(&history, today, m.row.branch_unit_id.is_some(), &app.rules),
+        member: m,
+        branch,
+        clp,
+        allowed_by: why,
+    })
+}
+
+async fn code_of(
+    app: &App,
+    codes: &mut std::collections::HashMap<i64, String>,
+    id: Option<i64>,
+) -> Result<Option<String>> {
+    let Some(id) = id else { return Ok(None) };
+    if let Some(c) = codes.get(&id) {
+        return Ok(Some(c.clone()));
+    }
+    let code = units::get(&app.store, id).await?.map(|u| u.code);
+    if let Some(c) = &code {
+        codes.insert(id, c.clone());
+    }
+    Ok(code)
+}
+
+/// A placement with its units' codes.
+#[derive(Debug, Clone)]
+pub struct Placement {
+    pub row: PlacementRow,
+    pub branch: Option<String>,
+    pub clp: Option<String>,
+}
+
+/// A member's recorded status transitions and placements, oldest first.
+pub async fn member_history(
+    app: &App,
+    actor: &Actor,
+    number: &str,
+) -> Result<(Vec<StatusRow>, Vec<Placement>)> {
+    let (m, _) = readable_member(app, actor, number, "read_member_history").await?;
+    let mut codes: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
+    let mut placements = Vec::new();
+    for row in members::placements(&app.store, m.id).await? {
+        let branch = code_of(app, &mut codes, row.branch_unit_id).await?;
+        let clp = code_of(app, &mut codes, row.clp_unit_id).await?;
+        placements.push(Placement { row, branch, clp });
+    }
+    Ok((members::status_history(&app.store, m.id).await?, placements))
+}
+
+/// The eligibility questions the API answers (`?for=`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Question {
+    AttendBranchMeeting,
+    VoteAtBranchMeeting,
+    AttendClpMeeting,
+    HoldOffice,
+    Ballot(BallotType),
+}
+
+impl Question {
+    pub const SPELLINGS: &'static str =
+        "attend_branch_meeting, vote_at_branch_meeting, attend_clp_meeting, \
+        hold_office, ballot:leadership, ballot:parliamentary_selection, ballot:local_selection, \
+        ballot:trigger, ballot:nec, ballot:meeting";
+
+    pub fn parse(text: &str) -> Result<Question> {
+        Ok(match text.trim() {
+            "attend_branch_meeting" => Question::AttendBranchMeeting,
+            "vote_at_branch_meeting" => Question::VoteAtBranchMeeting,
+            "attend_clp_meeting" => Question::AttendClpMeeting,
+            "hold_office" => Question::HoldOffice,
+            other => match other.strip_prefix("ballot:").map(BallotType::parse) {
+                Some(Ok(b)) => Question::Ballot(b),
+                _ => {
+                    return Err(AppError::Invalid(format!(
+                        "unknown eligibility question '{other}' (expected one of: {})",
+                        Question::SPELLINGS
+                    )))
+                }
+            },
+        })
+    }
+}
+
+/// Is the member eligible for `question` on `on` (the freeze date, for a ballot)? With reasons.
+pub async fn member_eligibility(
+    app: &App,
+    actor: &Actor,
+    number: &str,
+    question: Question,
+    on: Option<Date>,
+) -> Result<Decision> {
+    let (m, _) = readable_member(app, actor, number, "read_member_eligibility").await?;
+    let history = history_of(app, &m).await?;
+    let on = on.unwrap_or_else(|| app.clock.today());
+    let placed = m.row.branch_unit_id.is_some();
+    let rules = &app.rules;
+    Ok(match question {
+        Question::AttendBranchMeeting => {
+            eligibility::attend_branch_meeting(&history, on, placed, rules)
+        }
+        Question::VoteAtBranchMeeting => {
+            eligibility::vote_at_branch_meeting(&history, on, placed, rules)
+        }
+        Question::AttendClpMeeting => {
+            eligibility::attend_clp_meeting(&history, on, m.row.clp_unit_id.is_some(), rules)
+        }
+        Question::HoldOffice => eligibility::hold_office(&history, on, rules),
+        Question::Ballot(kind) => eligibility::vote_in_ballot(&history, kind, on, rules),
+    })
+}
+
+/// The units whose members an actor may read, for narrowing a search: `None` means everywhere.
+async fn readable_scope(app: &App, actor: &Actor) -> Result<Option<Vec<i64>>> {
+    let today = app.clock.today();
+    let mut ids = Vec::new();
+    for g in &actor.grants {
+        let in_force = g.valid_from <= today && g.valid_until.is_none_or(|u| today <= u);
+        let reads = g.role.reads_member_records();
+        if !in_force || !reads {
+            continue;
+        }
+        match &g.unit {
+            None => return Ok(None),
+            Some(u) => match g.role.unit_kind() {
+                Some(UnitKind::LocalAuthority) => {
+                    ids.extend(units::branches_in_local_authority(&app.store, &u.code).await?)
+                }
+                _ => ids.extend(units::descendants(&app.store, u.id).await?),
+            },
+        }
+    }
+    Ok(Some(ids))
+}
+
+/// Members whose name or number starts with `text`, among those the actor may read (at most 25).
+/// The narrowing is a convenience: each result is still checked against the policy.
+pub async fn search_members(app: &App, actor: &Actor, text: &str) -> Result<Vec<Member>> {
+    if text.trim().len() < 2 {
+        return Err(AppError::Invalid(
+            "type at least two letters or digits to search".to_string(),
+        ));
+    }
+    let scope = readable_scope(app, actor).await?;
+    let found = members::search(&app.store, text, scope.as_deref(), 25).await?;
+    let today = app.clock.today();
+    let mut out = Vec::with_capacity(found.len());
+    for m in found {
+        let resource = Resource::Member {
+            member_id: m.id,
+            units: members::units_of(&app.store, m.id).await?,
+        };
+        if can(actor, Action::ReadMember, &resource, today).allowed {
+            out.push(m);
+        }
+    }
+    let subject = format!("search:{}", text.trim());
+    if !out.is_empty() {
+        let why = Decision::allow(Vec::new());
+        log_read(app, actor, "search_members", &subject, &why).await?;
+    }
+    Ok(out)
+}
+
+/// The membership number of the actor's own member record, if the account belongs to a member.
+pub async fn own_number(app: &App, actor: &Actor) -> Result<Option<String>> {
+    let Some(id) = actor.member_id else {
+        return Ok(None);
+    };
+    Ok(members::number_of(&app.store, id).await?)
+}

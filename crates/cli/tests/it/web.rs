@@ -1,0 +1,942 @@
+//! The web application served for real on a random loopback port, over a register built by the real
+//! binary, on every engine: logging in over the API (with a TOTP code computed from the secret),
+//! reading members within and outside a grant, the route table against every role, the HTML login
+//! with its CSRF token, health, readiness and the security headers.
+use crate::support::{generate, ok, with_l_area, TODAY};
+use caucus_app::accounts::{add_user, totp_code, AddUser};
+use caucus_app::{App, Clock};
+use caucus_domain::policy::Role;
+use caucus_domain::rulebook::Rulebook;
+use caucus_domain::unit::UnitKind;
+use caucus_store::{accounts as account_store, members, units, Store};
+use caucus_web::{Application, Config};
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use tokio::sync::oneshot;
+
+const PASSWORD: &str = "a long test password";
+
+/// The units and members the tests address: Liverpool's first branch, its CLP, the city council's
+/// area and region; a member of that branch and one living outside Liverpool.
+struct Places {
+    branch: String,
+    clp: String,
+    local_authority: String,
+    region: String,
+    in_branch: String,
+    outside: String,
+}
+
+struct Server {
+    base: String,
+    client: Client,
+    app: App,
+    places: Places,
+    /// Role -> (email, TOTP secret).
+    logins: BTreeMap<Role, (String, Option<String>)>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+impl Server {
+    /// Builds a register with the real binary, creates one account per role, and serves it.
+    async fn start(url: &str) -> Server {
+        with_l_area(url);
+        let dir = tempfile::tempdir().unwrap();
+        let file = generate(dir.path(), 400, 0, 3);
+        ok(url, &["import", "members", file.to_str().unwrap()]);
+        let today = caucus_app::clock::parse_date(TODAY).unwrap();
+        let app = App::new(
+            Store::open(url).await.unwrap(),
+            Rulebook::shipped().unwrap(),
+            Clock::Today(today),
+        );
+        let places = places(&app).await;
+        let mut logins = BTreeMap::new();
+        for role in Role::ALL {
+            let unit = match role.unit_kind() {
+                Some(UnitKind::Branch) => Some(places.branch.clone()),
+                Some(UnitKind::Clp) => Some(places.clp.clone()),
+                Some(UnitKind::LocalAuthority) => Some(places.local_authority.clone()),
+                Some(UnitKind::Region) => Some(places.region.clone()),
+                _ => None,
+            };
+            let email = format!("{}@test.invalid", role.as_str());
+            let added = add_user(
+                &app,
+                "test",
+                &AddUser {
+                    email: email.clone(),
+                    role: *role,
+                    unit_code: unit,
+                    password: Some(PASSWORD.to_string()),
+                    member_number: (*role == Role::Member).then(|| places.in_branch.clone()),
+                    valid_from: None,
+                    valid_until: None,
+                },
+            )
+            .await
+            .unwrap();
+            assert_eq!(
+                added.totp_secret.is_some(),
+                role.needs_second_factor(),
+                "{role}"
+            );
+            logins.insert(*role, (email, added.totp_secret));
+        }
+        let server = Application::build(
+            app.clone(),
+            Config {
+                bind: "127.0.0.1:0".to_string(),
+                secure_cookies: false,
+            },
+        )
+        .await
+        .unwrap();
+        let base = format!("http://127.0.0.1:{}", server.port());
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(server.run_until(async {
+            let _ = stopped.await;
+        }));
+        let client = Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
+        Server {
+            base,
+            client,
+            app,
+            places,
+            logins,
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The TOTP code the server expects now (its clock keeps today's date fixed).
+    fn code(&self, secret: &str) -> String {
+        totp_code(secret, self.app.clock.now().unix_timestamp() as u64).unwrap()
+    }
+
+    async fn log_in(&self, role: Role) -> String {
+        let (email, secret) = &self.logins[&role];
+        let body = json!({
+            "email": email,
+            "password": PASSWORD,
+            "totp": secret.as_deref().map(|s| self.code(s)),
+        });
+        let r = self
+            .client
+            .post(self.url("/api/v1/session"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED, "{role} could not log in");
+        let v: Value = r.json().await.unwrap();
+        assert!(v["expires_at"].as_str().unwrap().starts_with("20"));
+        v["token"].as_str().unwrap().to_string()
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        let r = self
+            .client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+        self.app.store.close().await;
+    }
+}
+
+async fn places(app: &App) -> Places {
+    let set = caucus_store::geography::current_set(&app.store)
+        .await
+        .unwrap();
+    let la = units::find_by_code(&app.store, "E08000012", set.as_deref())
+        .await
+        .unwrap()
+        .unwrap();
+    let region = units::get(&app.store, la.parent_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    // The Liverpool branch with the most members, so it has some to read.
+    let mut best: Option<(usize, units::Unit)> = None;
+    for id in units::branches_in_local_authority(&app.store, "E08000012")
+        .await
+        .unwrap()
+    {
+        let n = members::page(&app.store, Some(&[id]), 0, 50)
+            .await
+            .unwrap()
+            .len();
+        if best.as_ref().is_none_or(|(m, _)| n > *m) {
+            best = Some((n, units::get(&app.store, id).await.unwrap().unwrap()));
+        }
+    }
+    let (_, branch) = best.unwrap();
+    let clp = units::get(&app.store, branch.parent_id.unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let in_branch = members::page(&app.store, Some(&[branch.id]), 0, 1)
+        .await
+        .unwrap()
+        .remove(0);
+    let liverpool_branches = units::branches_in_local_authority(&app.store, "E08000012")
+        .await
+        .unwrap();
+    let all = members::page(&app.store, None, 0, 1000).await.unwrap();
+    let outside = all
+        .iter()
+        .find(|m| {
+            m.row.clp_unit_id.is_some()
+                && m.row.clp_unit_id != Some(clp.id)
+                && !m
+                    .row
+                    .branch_unit_id
+                    .is_some_and(|b| liverpool_branches.contains(&b))
+        })
+        .expect("a member outside Liverpool");
+    Places {
+        branch: branch.code,
+        clp: clp.code,
+        local_authority: la.code,
+        region: region.code,
+        in_branch: in_branch.row.membership_number,
+        outside: outside.row.membership_number.clone(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_logs_in_reads_within_scope_and_refuses_outside_it_on_every_engine() {
+    for db in caucus_testkit::databases().await {
+        let s = Server::start(&db.url).await;
+        let p = &s.places;
+
+        // Without a token: 401 in the API's error shape.
+        let r = s
+            .client
+            .get(s.url(&format!("/api/v1/members/{}", p.in_branch)))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "{}", db.engine);
+        assert!(r.headers().contains_key("www-authenticate"));
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "unauthenticated");
+
+        // A staff role without its code is refused; with a wrong code too.
+        let (email, secret) = &s.logins[&Role::BranchSecretary];
+        let r = s
+            .client
+            .post(s.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let v: Value = r.json().await.unwrap();
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("6-digit code"),
+            "{v}"
+        );
+        let wrong = format!(
+            "{:06}",
+            (s.code(secret.as_deref().unwrap()).parse::<u32>().unwrap() + 1) % 1_000_000
+        );
+        let r = s
+            .client
+            .post(s.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": PASSWORD, "totp": wrong}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+
+        // The branch secretary reads a member of the branch, with the grant that allowed it.
+        let token = s.log_in(Role::BranchSecretary).await;
+        let (status, me) = s.get("/api/v1/me", &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["grants"][0]["role"], "branch_secretary");
+        assert_eq!(me["grants"][0]["unit"], p.branch.as_str());
+        let (status, m) = s
+            .get(&format!("/api/v1/members/{}", p.in_branch), &token)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{m}");
+        assert_eq!(m["membership_number"], p.in_branch.as_str());
+        assert_eq!(m["branch"]["code"], p.branch.as_str());
+        assert_eq!(m["read_allowed_by"][0]["clause"], "access.grants");
+        assert!(
+            m["can_vote"]["reasons"][0]["clause"].as_str().is_some(),
+            "{m}"
+        );
+
+        // ... and the read is in the access log.
+        let log = account_store::access_log_for(&s.app.store, &format!("member:{}", p.in_branch))
+            .await
+            .unwrap();
+        assert!(
+            log.iter().any(|(_, action)| action == "read_member"),
+            "{log:?}"
+        );
+
+        // Another unit's member: 403 with the reason naming the grant and its clause.
+        let (status, e) = s
+            .get(&format!("/api/v1/members/{}", p.outside), &token)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
+        assert_eq!(e["error"]["code"], "forbidden");
+        assert_eq!(e["error"]["reasons"][0]["clause"], "access.grants");
+        assert!(
+            e["error"]["reasons"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("does not cover this member"),
+            "{e}"
+        );
+
+        // Eligibility with reasons and clause ids; a bad question is a 400.
+        let (status, d) = s
+            .get(
+                &format!(
+                    "/api/v1/members/{}/eligibility?for=ballot:leadership",
+                    p.in_branch
+                ),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{d}");
+        assert_eq!(d["for"], "ballot:leadership");
+        assert!(
+            d["reasons"].as_array().is_some_and(|r| !r.is_empty()),
+            "{d}"
+        );
+        let (status, e) = s
+            .get(
+                &format!("/api/v1/members/{}/eligibility?for=nonsense", p.in_branch),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(e["error"]["code"], "bad_request");
+
+        // History, the unit list with flags, paging, and 404s.
+        let (status, h) = s
+            .get(&format!("/api/v1/members/{}/history", p.in_branch), &token)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(!h["status"].as_array().unwrap().is_empty());
+        let (status, list) = s
+            .get(
+                &format!("/api/v1/units/{}/members?limit=2", p.branch),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        assert_eq!(list["items"].as_array().unwrap().len(), 2);
+        assert!(list["items"][0]["can_attend"]["allowed"].is_boolean());
+        let next = list["next"].as_str().unwrap().to_string();
+        let (status, more) = s
+            .get(
+                &format!("/api/v1/units/{}/members?limit=2&cursor={next}", p.branch),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_ne!(
+            more["items"][0]["membership_number"],
+            list["items"][0]["membership_number"]
+        );
+        let (status, _) = s.get("/api/v1/members/NO-SUCH-MEMBER", &token).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, units) = s.get("/api/v1/units?kind=clp", &token).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(units["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["kind"] == "clp"));
+        let (status, _) = s.get("/api/v1/units?kind=parish", &token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        // Logging out revokes the token.
+        let r = s
+            .client
+            .delete(s.url("/api/v1/session"))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let (status, _) = s.get("/api/v1/me", &token).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+        // The group leader reads the members of the city council's area.
+        let token = s.log_in(Role::GroupLeader).await;
+        let (status, list) = s
+            .get(
+                &format!("/api/v1/units/{}/members", p.local_authority),
+                &token,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{list}");
+        assert!(!list["items"].as_array().unwrap().is_empty());
+        let (status, m) = s
+            .get(&format!("/api/v1/members/{}", p.in_branch), &token)
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(m["read_allowed_by"][0]["clause"], "13.membership_lists");
+
+        // The administrator sees no member data, by the separation-of-duties clause.
+        let token = s.log_in(Role::Admin).await;
+        let (status, e) = s
+            .get(&format!("/api/v1/members/{}", p.in_branch), &token)
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_eq!(e["error"]["reasons"][0]["clause"], "access.separation");
+
+        s.stop().await;
+    }
+}
+
+/// The expected answer of each route for each role, written out here rather than derived from the
+/// policy, so the test checks the policy against the specification's table.
+fn allowed(role: Role, route: &str) -> bool {
+    use Role::*;
+    let reads_in_branch = [
+        BranchSecretary,
+        ClpSecretary,
+        GroupLeader,
+        ChiefWhip,
+        LgcSecretary,
+        RegionalDirector,
+        GeneralSecretary,
+        Member,
+    ];
+    match route {
+        "me" | "units" | "unit" => true,
+        "branch_members" => matches!(
+            role,
+            BranchSecretary | ClpSecretary | RegionalDirector | GeneralSecretary
+        ),
+        "clp_members" => matches!(role, ClpSecretary | RegionalDirector | GeneralSecretary),
+        "la_members" => matches!(
+            role,
+            GroupLeader | ChiefWhip | LgcSecretary | RegionalDirector | GeneralSecretary
+        ),
+        "member" | "history" | "eligibility" => reads_in_branch.contains(&role),
+        "outside_member" => matches!(role, RegionalDirector | GeneralSecretary),
+        other => panic!("no expectation for {other}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_every_role_as_the_access_table_says() {
+    // One engine is enough for the matrix: the engines' agreement is tested above.
+    let db = caucus_testkit::TestDb::sqlite();
+    let s = Server::start(&db.url).await;
+    let p = &s.places;
+    let routes = [
+        ("me", "/api/v1/me".to_string()),
+        ("units", "/api/v1/units".to_string()),
+        ("unit", format!("/api/v1/units/{}", p.clp)),
+        (
+            "branch_members",
+            format!("/api/v1/units/{}/members", p.branch),
+        ),
+        ("clp_members", format!("/api/v1/units/{}/members", p.clp)),
+        (
+            "la_members",
+            format!("/api/v1/units/{}/members", p.local_authority),
+        ),
+        ("member", format!("/api/v1/members/{}", p.in_branch)),
+        (
+            "history",
+            format!("/api/v1/members/{}/history", p.in_branch),
+        ),
+        (
+            "eligibility",
+            format!(
+                "/api/v1/members/{}/eligibility?for=hold_office",
+                p.in_branch
+            ),
+        ),
+        ("outside_member", format!("/api/v1/members/{}", p.outside)),
+    ];
+    let mut wrong = Vec::new();
+    for (_, path) in &routes {
+        let r = s.client.get(s.url(path)).send().await.unwrap();
+        if r.status() != StatusCode::UNAUTHORIZED {
+            wrong.push(format!("anonymous {path}: {}", r.status()));
+        }
+    }
+    for role in Role::ALL {
+        let token = s.log_in(*role).await;
+        for (name, path) in &routes {
+            let (status, body) = s.get(path, &token).await;
+            let expected = if allowed(*role, name) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            if status != expected {
+                wrong.push(format!("{role} {path}: {status}, expected {expected}"));
+            }
+            if status == StatusCode::FORBIDDEN
+                && body["error"]["reasons"]
+                    .as_array()
+                    .is_none_or(|r| r.is_empty())
+            {
+                wrong.push(format!("{role} {path}: a refusal without reasons"));
+            }
+        }
+    }
+    // The pages ask the same use cases: a member's page answers as the API does, by session.
+    let pages = [
+        ("member", format!("/members/{}", p.in_branch)),
+        ("outside_member", format!("/members/{}", p.outside)),
+        ("unit", format!("/units/{}", p.clp)),
+    ];
+    for role in Role::ALL {
+        let (email, _) = &s.logins[role];
+        let account = account_store::by_email(&s.app.store, email)
+            .await
+            .unwrap()
+            .unwrap();
+        let session = caucus_app::accounts::start_session(&s.app, account.id, None)
+            .await
+            .unwrap();
+        for (name, path) in &pages {
+            let r = s
+                .client
+                .get(s.url(path))
+                .header("cookie", format!("caucus_session={}", session.token))
+                .send()
+                .await
+                .unwrap();
+            let expected = if allowed(*role, name) {
+                StatusCode::OK
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            if r.status() != expected {
+                wrong.push(format!(
+                    "{role} page {path}: {}, expected {expected}",
+                    r.status()
+                ));
+            }
+        }
+    }
+    for (_, path) in &pages {
+        let r = s.client.get(s.url(path)).send().await.unwrap();
+        if r.status() != StatusCode::SEE_OTHER {
+            wrong.push(format!("anonymous page {path}: {}", r.status()));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_readiness_headers_openapi_and_throttling() {
+    let db = caucus_testkit::TestDb::sqlite();
+    let s = Server::start(&db.url).await;
+
+    let r = s.client.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let h = r.headers();
+    let csp = h["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(h["x-content-type-options"], "nosniff");
+    assert_eq!(h["referrer-policy"], "no-referrer");
+    assert!(!h["x-request-id"].is_empty());
+    let r = s
+        .client
+        .get(s.url("/healthz"))
+        .header("x-request-id", "abc-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-request-id"], "abc-123");
+
+    let r = s.client.get(s.url("/metrics")).send().await.unwrap();
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("caucus_http_requests_total{status=\"2xx\"}"));
+    let r = s
+        .client
+        .get(s.url("/static/caucus.css"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["content-type"], "text/css; charset=utf-8");
+
+    let r = s
+        .client
+        .get(s.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap();
+    let doc: Value = r.json().await.unwrap();
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    for path in [
+        "/api/v1/session",
+        "/api/v1/me",
+        "/api/v1/units",
+        "/api/v1/units/{code}",
+        "/api/v1/units/{code}/members",
+        "/api/v1/members/{number}",
+        "/api/v1/members/{number}/history",
+        "/api/v1/members/{number}/eligibility",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+    let r = s.client.get(s.url("/api/v1/nothing")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "not_found"
+    );
+    let r = s
+        .client
+        .post(s.url("/api/v1/session"))
+        .body("{not json")
+        .header("content-type", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+
+    // Five wrong passwords lock the account for a while, even against the right one.
+    let (email, _) = &s.logins[&Role::Member];
+    for _ in 0..5 {
+        let r = s
+            .client
+            .post(s.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": "not the password"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = s
+        .client
+        .post(s.url("/api/v1/session"))
+        .json(&json!({"email": email, "password": PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    let r = s.client.get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    // With the database gone, the server is alive but not ready.
+    s.app.store.close().await;
+    let r = s.client.get(s.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let r = s.client.get(s.url("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    s.stop().await;
+}
+
+fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
+    r.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|c| {
+            c.strip_prefix(&format!("{name}="))
+                .map(|rest| rest.split(';').next().unwrap_or("").to_string())
+        })
+}
+
+fn hidden_csrf(html: &str) -> String {
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
+    html[at..at + html[at..].find('"').unwrap()].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pages_log_in_with_csrf_show_a_member_with_reasons_and_log_out() {
+    let db = caucus_testkit::TestDb::sqlite();
+    let s = Server::start(&db.url).await;
+    let p = &s.places;
+
+    let r = s.client.get(s.url("/")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/login");
+
+    let r = s.client.get(s.url("/login")).send().await.unwrap();
+    let cookie = set_cookie(&r, "caucus_login_csrf").unwrap();
+    let form_token = hidden_csrf(&r.text().await.unwrap());
+    assert_eq!(cookie, form_token);
+
+    let (email, secret) = &s.logins[&Role::ClpSecretary];
+    let code = s.code(secret.as_deref().unwrap());
+    let fields = [
+        ("csrf", form_token.as_str()),
+        ("email", email),
+        ("password", PASSWORD),
+        ("totp", &code),
+    ];
+    // Without the cookie the form is refused: the token must match the browser's own.
+    let r = s
+        .client
+        .post(s.url("/login"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = s
+        .client
+        .post(s.url("/login"))
+        .header("cookie", format!("caucus_login_csrf={cookie}"))
+        .form(&fields)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let session = set_cookie(&r, "caucus_session").unwrap();
+    let with_session = |path: &str| {
+        s.client
+            .get(s.url(path))
+            .header("cookie", format!("caucus_session={session}"))
+    };
+
+    let html = with_session("/")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        html.contains("Dashboard") && html.contains("clp_secretary"),
+        "{html}"
+    );
+    let page_csrf = hidden_csrf(&html);
+
+    let html = with_session(&format!("/members/{}", p.in_branch))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Eligibility today"), "{html}");
+    assert!(html.contains("(clause "), "{html}");
+    let r = with_session(&format!("/members/{}", p.outside))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    assert!(r.text().await.unwrap().contains("access.grants"));
+
+    let html = with_session(&format!("/units/{}", p.clp))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Can vote"), "{html}");
+    let surname = members::by_number(&s.app.store, &p.in_branch)
+        .await
+        .unwrap()
+        .unwrap()
+        .row
+        .family_name;
+    let html = with_session(&format!("/members?q={}", &surname[..3]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains(&p.in_branch), "{html}");
+
+    // Logging out needs the session's CSRF token.
+    let r = s
+        .client
+        .post(s.url("/logout"))
+        .header("cookie", format!("caucus_session={session}"))
+        .form(&[("csrf", "forged")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = s
+        .client
+        .post(s.url("/logout"))
+        .header("cookie", format!("caucus_session={session}"))
+        .form(&[("csrf", page_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = with_session("/").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    s.stop().await;
+}
+
+#[test]
+fn user_add_prints_a_generated_password_and_the_totp_secret_of_an_officer() {
+    let db = caucus_testkit::TestDb::sqlite();
+    with_l_area(&db.url);
+    let out = ok(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "Sec@Example.org",
+            "--role",
+            "clp_secretary",
+            "--unit",
+            "pcon2010:E14000793",
+        ],
+    );
+    assert!(out.contains("created account"), "{out}");
+    assert!(out.contains("password: "), "{out}");
+    assert!(out.contains("totp secret"), "{out}");
+    let out = ok(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "sec@example.org",
+            "--role",
+            "councillor",
+        ],
+    );
+    assert!(out.contains("granted"), "{out}");
+    let bad = crate::support::caucus(
+        &db.url,
+        &[
+            "user",
+            "add",
+            "--email",
+            "x@example.org",
+            "--role",
+            "clp_secretary",
+        ],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("needs --unit"));
+    ok(&db.url, &["audit", "verify"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_serves_a_login_for_every_role_as_written_to_the_logins_file() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let logins = dir.path().join("logins.json");
+    let mut child = KillOnDrop(
+        std::process::Command::new(crate::support::bin())
+            .args([
+                "--today",
+                TODAY,
+                "demo",
+                "--members",
+                "300",
+                "--bind",
+                "127.0.0.1:0",
+                "--demo-db",
+                &db,
+            ])
+            .arg("--logins")
+            .arg(&logins)
+            .current_dir(dir.path())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let port = tokio::task::spawn_blocking(move || {
+        std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.strip_prefix("listening on http://127.0.0.1:")
+                    .map(str::to_string)
+            })
+    })
+    .await
+    .unwrap();
+    let port = port.expect("the demo did not start serving");
+    let written: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(&logins).unwrap()).unwrap();
+    assert_eq!(written.len(), Role::ALL.len());
+    let client = Client::new();
+    let mut failures = Vec::new();
+    for l in &written {
+        let role = Role::parse(l["role"].as_str().unwrap()).unwrap();
+        assert_eq!(
+            l["totp_secret"].is_string(),
+            role.needs_second_factor(),
+            "{l}"
+        );
+        assert_eq!(l["unit"].is_string(), role.unit_kind().is_some(), "{l}");
+        let totp = l["totp_secret"].as_str().map(|s| {
+            let now = Clock::Today(caucus_app::clock::parse_date(TODAY).unwrap()).now();
+            totp_code(s, now.unix_timestamp() as u64).unwrap()
+        });
+        let r = client
+            .post(format!("http://127.0.0.1:{port}/api/v1/session"))
+            .json(&json!({"email": l["email"], "password": l["password"], "totp": totp}))
+            .send()
+            .await
+            .unwrap();
+        if r.status() != StatusCode::CREATED {
+            failures.push(format!("{}: {}", l["role"], r.status()));
+        }
+    }
+    drop(child);
+    assert!(failures.is_empty(), "{failures:?}");
+}
+
+/// A child process stopped when the test ends, whether it passes or panics.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -1,0 +1,398 @@
+//! Accounts and what hangs off them: grants of a role over a unit for a period, browser sessions,
+//! API tokens, login attempts (for throttling) and the access log of member-record reads. Secrets are
+//! stored only as hashes the caller computes; times to compare are Unix seconds.
+use crate::{on_pool, on_tx, Result, Store, Tx};
+use sqlx::Row;
+use time::Date;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub password_hash: String,
+    pub member_id: Option<i64>,
+    pub totp_secret: Option<String>,
+    pub totp_enrolled: bool,
+    pub created_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub password_hash: &'a str,
+    pub member_id: Option<i64>,
+    pub totp_secret: Option<&'a str>,
+    pub totp_enrolled: bool,
+    pub created_at: &'a str,
+}
+
+/// A grant as stored, with its unit's code and kind when it has a unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRow {
+    pub id: i64,
+    pub account_id: i64,
+    pub role: String,
+    pub unit_id: Option<i64>,
+    pub valid_from: Date,
+    pub valid_until: Option<Date>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGrant<'a> {
+    pub account_id: i64,
+    pub role: &'a str,
+    pub unit_id: Option<i64>,
+    pub valid_from: Date,
+    pub valid_until: Option<Date>,
+    pub audit_seq: i64,
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "id, email, password_hash, member_id, totp_secret, totp_enrolled, created_at";
+
+macro_rules! account_from_row {
+    ($r:expr) => {
+        Account {
+            id: $r.try_get("id")?,
+            email: $r.try_get("email")?,
+            password_hash: $r.try_get("password_hash")?,
+            member_id: $r.try_get("member_id")?,
+            totp_secret: $r.try_get("totp_secret")?,
+            totp_enrolled: $r.try_get("totp_enrolled")?,
+            created_at: $r.try_get("created_at")?,
+        }
+    };
+}
+
+pub async fn insert_account(tx: &mut Tx, a: &NewAccount<'_>) -> Result<i64> {
+    on_tx!(tx, |c| {
+        let r = sqlx::query(
+            "INSERT INTO accounts (email, password_hash, member_id, totp_secret, totp_enrolled, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(a.email)
+        .bind(a.password_hash)
+        .bind(a.member_id)
+        .bind(a.totp_secret)
+        .bind(a.totp_enrolled)
+        .bind(a.created_at)
+        .fetch_one(c)
+        .await?;
+        Ok(r.try_get("id")?)
+    })
+}
+
+pub async fn by_email(store: &Store, email: &str) -> Result<Option<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE email = $1");
+    on_pool!(store, |c| {
+        match sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(email)
+            .fetch_optional(c)
+            .await?
+        {
+            Some(r) => Ok(Some(account_from_row!(r))),
+            None => Ok(None),
+        }
+    })
+}
+
+pub async fn by_email_tx(tx: &mut Tx, email: &str) -> Result<Option<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE email = $1");
+    on_tx!(tx, |c| {
+        match sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(email)
+            .fetch_optional(c)
+            .await?
+        {
+            Some(r) => Ok(Some(account_from_row!(r))),
+            None => Ok(None),
+        }
+    })
+}
+
+pub async fn by_id(store: &Store, id: i64) -> Result<Option<Account>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id = $1");
+    on_pool!(store, |c| {
+        match sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_optional(c)
+            .await?
+        {
+            Some(r) => Ok(Some(account_from_row!(r))),
+            None => Ok(None),
+        }
+    })
+}
+
+pub async fn insert_grant(tx: &mut Tx, g: &NewGrant<'_>) -> Result<i64> {
+    on_tx!(tx, |c| {
+        let r = sqlx::query(
+            "INSERT INTO grants (account_id, role, unit_id, valid_from, valid_until, audit_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(g.account_id)
+        .bind(g.role)
+        .bind(g.unit_id)
+        .bind(g.valid_from)
+        .bind(g.valid_until)
+        .bind(g.audit_seq)
+        .fetch_one(c)
+        .await?;
+        Ok(r.try_get("id")?)
+    })
+}
+
+/// Every grant an account holds, expired ones included (the policy decides what they are worth).
+pub async fn grants_of(store: &Store, account_id: i64) -> Result<Vec<GrantRow>> {
+    on_pool!(store, |c| {
+        let rows = sqlx::query(
+            "SELECT id, account_id, role, unit_id, valid_from, valid_until FROM grants \
+             WHERE account_id = $1 ORDER BY id",
+        )
+        .bind(account_id)
+        .fetch_all(c)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(GrantRow {
+                    id: r.try_get("id")?,
+                    account_id: r.try_get("account_id")?,
+                    role: r.try_get("role")?,
+                    unit_id: r.try_get("unit_id")?,
+                    valid_from: r.try_get("valid_from")?,
+                    valid_until: r.try_get("valid_until")?,
+                })
+            })
+            .collect()
+    })
+}
+
+/// A live credential (browser session or API token) and the account it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Credential {
+    pub account_id: i64,
+    pub expires_at: i64,
+    /// The session's CSRF token; empty for API tokens, which are not sent by browsers.
+    pub csrf_token: String,
+}
+
+pub async fn insert_session(
+    store: &Store,
+    token_hash: &str,
+    account_id: i64,
+    csrf_token: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    on_pool!(store, |c| {
+        sqlx::query(
+        "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, expires_at, last_seen_at) \
+         VALUES ($1, $2, $3, $4, $5, $4)",
+    )
+    .bind(token_hash)
+    .bind(account_id)
+    .bind(csrf_token)
+    .bind(now)
+    .bind(expires_at)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// The session with this token hash if it has not expired at `now`; records that it was seen.
+pub async fn live_session(store: &Store, token_hash: &str, now: i64) -> Result<Option<Credential>> {
+    on_pool!(store, |c| {
+        let r = sqlx::query(
+            "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND expires_at > $2 \
+             RETURNING account_id, expires_at, csrf_token",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(c)
+        .await?;
+        match r {
+            Some(r) => Ok(Some(Credential {
+                account_id: r.try_get("account_id")?,
+                expires_at: r.try_get("expires_at")?,
+                csrf_token: r.try_get("csrf_token")?,
+            })),
+            None => Ok(None),
+        }
+    })
+}
+
+pub async fn delete_session(store: &Store, token_hash: &str) -> Result<()> {
+    on_pool!(store, |c| sqlx::query(
+        "DELETE FROM sessions WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Ends every browser session and revokes every API token of an account ("log out everywhere").
+pub async fn end_all(tx: &mut Tx, account_id: i64, now: i64) -> Result<()> {
+    on_tx!(tx, |c| {
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1")
+            .bind(account_id)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $2 WHERE account_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(account_id)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ())
+    })?;
+    Ok(())
+}
+
+pub async fn insert_api_token(
+    store: &Store,
+    token_hash: &str,
+    account_id: i64,
+    scopes: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    on_pool!(store, |c| sqlx::query(
+        "INSERT INTO api_tokens (token_hash, account_id, scopes, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash)
+    .bind(account_id)
+    .bind(scopes)
+    .bind(now)
+    .bind(expires_at)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// The API token with this hash if it is neither expired nor revoked at `now`.
+pub async fn live_api_token(
+    store: &Store,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<Credential>> {
+    on_pool!(store, |c| {
+        let r = sqlx::query(
+            "SELECT account_id, expires_at FROM api_tokens \
+             WHERE token_hash = $1 AND expires_at > $2 AND revoked_at IS NULL",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(c)
+        .await?;
+        match r {
+            Some(r) => Ok(Some(Credential {
+                account_id: r.try_get("account_id")?,
+                expires_at: r.try_get("expires_at")?,
+                csrf_token: String::new(),
+            })),
+            None => Ok(None),
+        }
+    })
+}
+
+pub async fn revoke_api_token(store: &Store, token_hash: &str, now: i64) -> Result<u64> {
+    on_pool!(store, |c| sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL"
+    )
+    .bind(token_hash)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+    .map_err(Into::into)
+}
+
+pub async fn record_login_attempt(
+    store: &Store,
+    now: i64,
+    email: &str,
+    address: &str,
+    succeeded: bool,
+) -> Result<()> {
+    on_pool!(store, |c| {
+        sqlx::query(
+        "INSERT INTO login_attempts (occurred_at, email, address, succeeded) VALUES ($1, $2, $3, $4)"
+    )
+    .bind(now)
+    .bind(email)
+    .bind(address)
+    .bind(succeeded)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Failed logins since `since` for the account's email and for the address.
+pub async fn recent_failures(
+    store: &Store,
+    email: &str,
+    address: &str,
+    since: i64,
+) -> Result<(i64, i64)> {
+    on_pool!(store, |c| {
+        let r = sqlx::query(
+            "SELECT \
+               (SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND occurred_at >= $3 AND NOT succeeded) AS by_email, \
+               (SELECT COUNT(*) FROM login_attempts WHERE address = $2 AND occurred_at >= $3 AND NOT succeeded) AS by_address",
+        )
+        .bind(email)
+        .bind(address)
+        .bind(since)
+        .fetch_one(c)
+        .await?;
+        Ok((r.try_get("by_email")?, r.try_get("by_address")?))
+    })
+}
+
+/// Records that `actor` read `subject` (a member's record), for the auditor.
+pub async fn log_access(
+    store: &Store,
+    occurred_at: &str,
+    actor: &str,
+    action: &str,
+    subject: &str,
+    detail: &str,
+) -> Result<()> {
+    on_pool!(store, |c| {
+        sqlx::query(
+        "INSERT INTO access_log (occurred_at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)"
+    )
+    .bind(occurred_at)
+    .bind(actor)
+    .bind(action)
+    .bind(subject)
+    .bind(detail)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })?;
+    Ok(())
+}
+
+/// Access-log rows about a subject, newest last (for tests and the auditor's view).
+pub async fn access_log_for(store: &Store, subject: &str) -> Result<Vec<(String, String)>> {
+    on_pool!(store, |c| {
+        let rows =
+            sqlx::query("SELECT actor, action FROM access_log WHERE subject = $1 ORDER BY id")
+                .bind(subject)
+                .fetch_all(c)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("actor")?, r.try_get("action")?)))
+            .collect()
+    })
+}

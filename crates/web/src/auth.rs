@@ -1,0 +1,147 @@
+//! Who is asking. The API reads a bearer token; pages read the session cookie and check the CSRF
+//! token every form carries. Both resolve to the account's `Actor`, which the use cases hand to the
+//! access policy; nothing here decides what anyone may see.
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{header, HeaderMap};
+use caucus_app::accounts;
+use caucus_domain::policy::Actor;
+
+use crate::error::ApiError;
+use crate::AppState;
+
+pub const SESSION_COOKIE: &str = "caucus_session";
+/// The CSRF token of the login form, which comes before any session (double-submit cookie).
+pub const LOGIN_CSRF_COOKIE: &str = "caucus_login_csrf";
+
+/// An API caller, authenticated by a bearer token.
+pub struct ApiCaller {
+    pub email: String,
+    pub actor: Actor,
+    pub token: String,
+}
+
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty()).then(|| token.trim())
+}
+
+impl FromRequestParts<AppState> for ApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer(&parts.headers).ok_or_else(|| {
+            ApiError::unauthenticated(
+                "log in first: send 'Authorization: Bearer TOKEN' with a token from POST /api/v1/session",
+            )
+        })?;
+        let account_id = accounts::api_token(&state.app, token)
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthenticated("the token is unknown, expired or revoked: log in again")
+            })?;
+        let (email, actor) = accounts::actor(&state.app, account_id).await?;
+        Ok(ApiCaller {
+            email,
+            actor,
+            token: token.to_string(),
+        })
+    }
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// A `Set-Cookie` value: HttpOnly and SameSite=Lax always, Secure when the server says so.
+pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
+    format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// A browser session: the account, the token of the cookie and the CSRF token of its forms.
+pub struct PageSession {
+    pub email: String,
+    pub actor: Actor,
+    pub token: String,
+    pub csrf: String,
+}
+
+/// The session the browser holds, if it is live.
+pub async fn page_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<PageSession>, caucus_app::AppError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+        return Ok(None);
+    };
+    let Some((account_id, csrf)) = accounts::session(&state.app, token).await? else {
+        return Ok(None);
+    };
+    let (email, actor) = accounts::actor(&state.app, account_id).await?;
+    Ok(Some(PageSession {
+        email,
+        actor,
+        token: token.to_string(),
+        csrf,
+    }))
+}
+
+/// Compares two secrets in time that does not depend on where they differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn a_bearer_token_is_read_whatever_the_case_of_the_scheme() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("bearer abc"),
+        );
+        assert_eq!(bearer(&h), Some("abc"));
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Basic abc"));
+        assert_eq!(bearer(&h), None);
+    }
+
+    #[test]
+    fn cookies_are_found_by_name_among_several() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; caucus_session=xyz; b=2"),
+        );
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("xyz"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn secrets_compare_equal_only_when_identical() {
+        assert!(same_secret("abc", "abc"));
+        assert!(!same_secret("abc", "abd"));
+        assert!(!same_secret("abc", "abcd"));
+    }
+}

@@ -1,0 +1,139 @@
+//! caucus's web application: server-rendered pages (askama) and the JSON API with its OpenAPI
+//! document, over axum. Handlers are thin: they authenticate, call a use case of `caucus_app` (which
+//! asks the access policy) and render. `Application::build` binds first, so tests serve on port 0.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod api;
+mod auth;
+mod error;
+mod middleware;
+mod operations;
+mod pages;
+
+use axum::routing::get;
+use axum::Router;
+use caucus_app::App;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+pub use error::WebError;
+
+/// How the server is run.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free port).
+    pub bind: String,
+    /// Mark cookies `Secure` (when the server is reached over HTTPS, as in production).
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: "127.0.0.1:8080".to_string(),
+            secure_cookies: false,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub config: Arc<Config>,
+    pub metrics: Arc<middleware::Metrics>,
+    pub openapi: Arc<String>,
+}
+
+/// The server, bound and ready to run.
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+    port: u16,
+}
+
+impl Application {
+    /// Binds the listener and builds the routes; nothing is served until `run_until`.
+    pub async fn build(app: App, config: Config) -> Result<Application, WebError> {
+        let listener = TcpListener::bind(&config.bind)
+            .await
+            .map_err(|e| WebError::Bind(config.bind.clone(), e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| WebError::Bind(config.bind.clone(), e))?
+            .port();
+        let router = router(app, config);
+        Ok(Application {
+            listener,
+            router,
+            port,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until `shutdown` completes, then lets requests in flight finish.
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
+    }
+}
+
+/// Completes on Ctrl-C, or on SIGTERM where there is one (how service managers stop a server).
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Every route of the application, with the layers every response passes through.
+pub fn router(app: App, config: Config) -> Router {
+    let (api, openapi) = api::router().split_for_parts();
+    let openapi = openapi
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
+    let state = AppState {
+        app: Arc::new(app),
+        config: Arc::new(config),
+        metrics: Arc::new(middleware::Metrics::default()),
+        openapi: Arc::new(openapi),
+    };
+    Router::new()
+        .merge(api)
+        .merge(pages::router())
+        .merge(operations::router())
+        .route("/api/openapi.json", get(api::openapi_document))
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            middleware::observe,
+        ))
+        .with_state(state)
+}

@@ -1,0 +1,673 @@
+//! The HTML pages: login and logout, the dashboard, member search, the member page and the unit
+//! page. They work without JavaScript; every form carries a CSRF token checked against the session
+//! (or, for the login form, against a cookie set with it). What a page shows comes from the same use
+//! cases as the API, so the access policy applies to both alike.
+use askama::Template;
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use caucus_app::accounts::{self, Login};
+use caucus_app::records::{self, Question};
+use caucus_app::AppError;
+use caucus_domain::ballot::BallotType;
+use caucus_domain::policy::Role;
+use serde::Deserialize;
+use std::net::SocketAddr;
+
+use crate::api::units::DecisionBody;
+use crate::auth::{self, PageSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::error::{page_error, ReasonBody};
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(dashboard))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", axum::routing::post(logout))
+        .route("/logout-everywhere", axum::routing::post(logout_everywhere))
+        .route("/members", get(search))
+        .route("/members/{number}", get(member))
+        .route("/units/{code}", get(unit))
+}
+
+/// What the layout needs: the title, and who is logged in (for the header and its logout form).
+pub struct Layout {
+    pub title: String,
+    pub email: Option<String>,
+    pub csrf: String,
+}
+
+impl Layout {
+    fn anonymous(title: &str) -> Layout {
+        Layout {
+            title: title.to_string(),
+            email: None,
+            csrf: String::new(),
+        }
+    }
+
+    fn of(title: impl Into<String>, s: &PageSession) -> Layout {
+        Layout {
+            title: title.into(),
+            email: Some(s.email.clone()),
+            csrf: s.csrf.clone(),
+        }
+    }
+}
+
+fn render(status: StatusCode, t: &impl Template) -> Response {
+    match t.render() {
+        Ok(body) => (status, Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "a page failed to render");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<!doctype html><title>Error</title><p>Something went wrong on our side; it has been logged.</p>".to_string()),
+            )
+                .into_response()
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    layout: Layout,
+    message: &'a str,
+    reasons: &'a [ReasonBody],
+}
+
+pub fn error_page(status: StatusCode, message: &str, reasons: &[ReasonBody]) -> Response {
+    let title = match status {
+        StatusCode::NOT_FOUND => "Not found",
+        StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::BAD_REQUEST => "Something is wrong with the request",
+        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
+        _ => "Something went wrong",
+    };
+    render(
+        status,
+        &ErrorPage {
+            layout: Layout::anonymous(title),
+            message,
+            reasons,
+        },
+    )
+}
+
+/// The session, or a redirect to the login page.
+async fn require_session(state: &AppState, headers: &HeaderMap) -> Result<PageSession, Response> {
+    match auth::page_session(state, headers).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => Err(Redirect::to("/login").into_response()),
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    layout: Layout,
+    csrf: &'a str,
+    email: &'a str,
+    problem: Option<&'a str>,
+}
+
+fn login_page(
+    state: &AppState,
+    status: StatusCode,
+    email: &str,
+    problem: Option<&str>,
+) -> Response {
+    let csrf = accounts::random_hex(16);
+    let mut response = render(
+        status,
+        &LoginPage {
+            layout: Layout::anonymous("Log in"),
+            csrf: &csrf,
+            email,
+            problem,
+        },
+    );
+    let cookie = auth::set_cookie(LOGIN_CSRF_COOKIE, &csrf, 3600, state.config.secure_cookies);
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn login_form(State(state): State<AppState>) -> Response {
+    login_page(&state, StatusCode::OK, "", None)
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    csrf: String,
+    email: String,
+    password: String,
+    #[serde(default)]
+    totp: String,
+}
+
+async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Response {
+    let expected = auth::cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or("");
+    if expected.is_empty() || !auth::same_secret(expected, &form.csrf) {
+        return login_page(
+            &state,
+            StatusCode::FORBIDDEN,
+            &form.email,
+            Some("The form had expired. Please try again."),
+        );
+    }
+    let address = peer.ip().to_string();
+    let totp = form.totp.trim();
+    let outcome = accounts::log_in(
+        &state.app,
+        &Login {
+            email: &form.email,
+            password: &form.password,
+            totp: (!totp.is_empty()).then_some(totp),
+            address: &address,
+        },
+    )
+    .await;
+    let account_id = match outcome {
+        Ok(id) => id,
+        Err(e @ (AppError::Unauthenticated(_) | AppError::TooManyAttempts(_))) => {
+            let status = match e {
+                AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+                _ => StatusCode::UNAUTHORIZED,
+            };
+            return login_page(&state, status, &form.email, Some(&e.to_string()));
+        }
+        Err(e) => return page_error(e),
+    };
+    let replacing = auth::cookie(&headers, SESSION_COOKIE);
+    let session = match accounts::start_session(&state.app, account_id, replacing).await {
+        Ok(s) => s,
+        Err(e) => return page_error(e),
+    };
+    let mut response = Redirect::to("/").into_response();
+    let secure = state.config.secure_cookies;
+    for cookie in [
+        auth::set_cookie(
+            SESSION_COOKIE,
+            &session.token,
+            accounts::SESSION_SECONDS,
+            secure,
+        ),
+        auth::set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            response.headers_mut().append(header::SET_COOKIE, v);
+        }
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct CsrfForm {
+    csrf: String,
+}
+
+/// The session, if the form's CSRF token is the session's.
+async fn session_for_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &CsrfForm,
+) -> Result<PageSession, Response> {
+    let s = require_session(state, headers).await?;
+    if auth::same_secret(&s.csrf, &form.csrf) {
+        Ok(s)
+    } else {
+        Err(error_page(
+            StatusCode::FORBIDDEN,
+            "The form had expired or did not come from this site. Please go back and try again.",
+            &[],
+        ))
+    }
+}
+
+fn logged_out(state: &AppState) -> Response {
+    let mut response = Redirect::to("/login").into_response();
+    let cookie = auth::set_cookie(SESSION_COOKIE, "", 0, state.config.secure_cookies);
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let s = match session_for_form(&state, &headers, &form).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match accounts::end_session(&state.app, &s.token).await {
+        Ok(()) => logged_out(&state),
+        Err(e) => page_error(e),
+    }
+}
+
+async fn logout_everywhere(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    let s = match session_for_form(&state, &headers, &form).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match accounts::log_out_everywhere(&state.app, s.actor.account_id).await {
+        Ok(()) => logged_out(&state),
+        Err(e) => page_error(e),
+    }
+}
+
+struct GrantRow {
+    role: String,
+    unit: Option<String>,
+    from: String,
+    until: String,
+    summary: &'static str,
+}
+
+/// What a role can do in the application today, in a few words for the dashboard.
+fn role_summary(role: Role) -> &'static str {
+    match role {
+        Role::Member | Role::Councillor => "See your own record.",
+        Role::BranchSecretary | Role::ClpSecretary => {
+            "Membership list with eligibility flags; find and read members of your unit."
+        }
+        Role::GroupLeader | Role::ChiefWhip => {
+            "Membership list of the area your council covers; find and read its members."
+        }
+        Role::LgcSecretary => {
+            "Members of your local authority's area, for the panel and selections."
+        }
+        Role::RegionalDirector => "Members and units of your region.",
+        Role::GeneralSecretary => "Any member's record, nationally.",
+        Role::Admin => "Accounts and configuration; no member data (separation of duties).",
+        Role::Auditor => "The audit and access logs.",
+        Role::NecMember | Role::EqualityAnalyst => "Aggregate figures only.",
+        Role::AppointedOfficer => "Recommendations and codes of your local authority.",
+        Role::ComplaintsOfficer
+        | Role::NecPanelMember
+        | Role::NccMember
+        | Role::IrbMember
+        | Role::IcbMember
+        | Role::WhistleblowingOfficer => "The cases assigned to you.",
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    layout: Layout,
+    email: String,
+    own_number: Option<String>,
+    grants: Vec<GrantRow>,
+}
+
+async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match require_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let own_number = match s.actor.member_id {
+        Some(_) => records::own_number(&state.app, &s.actor)
+            .await
+            .ok()
+            .flatten(),
+        None => None,
+    };
+    let grants = s
+        .actor
+        .grants
+        .iter()
+        .map(|g| GrantRow {
+            role: g.role.to_string(),
+            unit: g.unit.as_ref().map(|u| u.code.clone()),
+            from: g.valid_from.to_string(),
+            until: g
+                .valid_until
+                .map_or_else(|| "no end date".to_string(), |d| d.to_string()),
+            summary: role_summary(g.role),
+        })
+        .collect();
+    render(
+        StatusCode::OK,
+        &DashboardPage {
+            layout: Layout::of("Dashboard", &s),
+            email: s.email.clone(),
+            own_number,
+            grants,
+        },
+    )
+}
+
+struct SearchResult {
+    name: String,
+    number: String,
+    status: String,
+    postcode: String,
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    layout: Layout,
+    query: String,
+    searched: bool,
+    problem: Option<String>,
+    results: Vec<SearchResult>,
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+async fn search(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<SearchQuery>,
+) -> Response {
+    let s = match require_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let query = q.q.trim().to_string();
+    let (searched, problem, results) = if query.is_empty() {
+        (false, None, Vec::new())
+    } else {
+        match records::search_members(&state.app, &s.actor, &query).await {
+            Ok(found) => (
+                true,
+                None,
+                found
+                    .into_iter()
+                    .map(|m| SearchResult {
+                        name: format!("{} {}", m.row.given_name, m.row.family_name),
+                        number: m.row.membership_number,
+                        status: m.row.status,
+                        postcode: m.row.postcode,
+                    })
+                    .collect(),
+            ),
+            Err(AppError::Invalid(why)) => (false, Some(why), Vec::new()),
+            Err(e) => return page_error(e),
+        }
+    };
+    render(
+        StatusCode::OK,
+        &SearchPage {
+            layout: Layout::of("Find a member", &s),
+            query,
+            searched,
+            problem,
+            results,
+        },
+    )
+}
+
+struct EligibilityRow {
+    question: &'static str,
+    decision: DecisionBody,
+}
+
+#[derive(Template)]
+#[template(path = "member.html")]
+struct MemberPage {
+    layout: Layout,
+    name: String,
+    facts: Vec<(&'static str, String)>,
+    status_line: String,
+    status_reasons: Vec<ReasonBody>,
+    units: Vec<(&'static str, String, String)>,
+    eligibility: Vec<EligibilityRow>,
+    history: Vec<(String, String, String)>,
+    placements: Vec<(String, String, String, String, String, String)>,
+    allowed_by: String,
+}
+
+async fn member(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(number): Path<String>,
+) -> Response {
+    let s = match require_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let r = match records::member(&state.app, &s.actor, &number).await {
+        Ok(r) => r,
+        Err(e) => return page_error(e),
+    };
+    let (history, placements) = match records::member_history(&state.app, &s.actor, &number).await {
+        Ok(h) => h,
+        Err(e) => return page_error(e),
+    };
+    let mut eligibility = vec![
+        EligibilityRow {
+            question: "Attend a branch meeting",
+            decision: DecisionBody::from(&r.flags.can_attend),
+        },
+        EligibilityRow {
+            question: "Vote at a branch meeting",
+            decision: DecisionBody::from(&r.flags.can_vote),
+        },
+        EligibilityRow {
+            question: "Hold office",
+            decision: DecisionBody::from(&r.flags.can_hold_office),
+        },
+    ];
+    for (question, q) in [
+        (
+            "Vote in a leadership ballot",
+            Question::Ballot(BallotType::Leadership),
+        ),
+        (
+            "Vote in a local selection",
+            Question::Ballot(BallotType::LocalSelection),
+        ),
+    ] {
+        match records::member_eligibility(&state.app, &s.actor, &number, q, None).await {
+            Ok(d) => eligibility.push(EligibilityRow {
+                question,
+                decision: DecisionBody::from(&d),
+            }),
+            Err(e) => return page_error(e),
+        }
+    }
+    let m = &r.member.row;
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "not recorded".to_string());
+    let address = [&m.address_line1, &m.address_line2, &m.town]
+        .iter()
+        .filter_map(|v| v.as_deref())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let facts = vec![
+        ("Membership number", m.membership_number.clone()),
+        ("Email", opt(&m.email)),
+        ("Phone", opt(&m.phone)),
+        (
+            "Address",
+            if address.is_empty() {
+                "not recorded".to_string()
+            } else {
+                address
+            },
+        ),
+        ("Postcode", m.postcode.clone()),
+        ("Joined", m.joined_on.to_string()),
+        ("Member continuously since", m.continuous_since.to_string()),
+        ("Rate", m.rate.clone()),
+        ("Pays by", m.payment_method.replace('_', " ")),
+        (
+            "Paid up until",
+            m.paid_up_until
+                .map_or_else(|| "not recorded".to_string(), |d| d.to_string()),
+        ),
+        (
+            "Registered to vote",
+            if m.registered_to_vote { "yes" } else { "no" }.to_string(),
+        ),
+    ];
+    let (status_line, status_reasons) = match &r.status_today {
+        Some(st) => (
+            match st.changes_on {
+                Some(d) => format!("{} since {}, until {}", st.status, st.since, d),
+                None => format!("{} since {}", st.status, st.since),
+            },
+            st.reasons.iter().map(ReasonBody::from).collect(),
+        ),
+        None => ("not yet a member".to_string(), Vec::new()),
+    };
+    let mut units = Vec::new();
+    if let Some(b) = &r.branch {
+        units.push(("Branch", b.code.clone(), b.name.clone()));
+    }
+    if let Some(c) = &r.clp {
+        units.push(("Constituency party", c.code.clone(), c.name.clone()));
+    }
+    let none = || "none".to_string();
+    let page = MemberPage {
+        layout: Layout::of(format!("{} {}", m.given_name, m.family_name), &s),
+        name: format!("{} {}", m.given_name, m.family_name),
+        facts,
+        status_line,
+        status_reasons,
+        units,
+        eligibility,
+        history: history
+            .into_iter()
+            .map(|h| {
+                (
+                    h.effective_on.to_string(),
+                    h.status,
+                    h.reason_code.replace('_', " "),
+                )
+            })
+            .collect(),
+        placements: placements
+            .into_iter()
+            .map(|p| {
+                (
+                    p.row.effective_from.to_string(),
+                    p.row.boundary_set,
+                    p.row.postcode,
+                    p.branch.unwrap_or_else(none),
+                    p.clp.unwrap_or_else(none),
+                    p.row.reason_code.replace('_', " "),
+                )
+            })
+            .collect(),
+        allowed_by: r.allowed_by.explain(),
+    };
+    render(StatusCode::OK, &page)
+}
+
+struct ListedRow {
+    name: String,
+    number: String,
+    status: String,
+    attend: DecisionBody,
+    vote: DecisionBody,
+    office: DecisionBody,
+}
+
+#[derive(Template)]
+#[template(path = "unit.html")]
+struct UnitPage {
+    layout: Layout,
+    name: String,
+    code: String,
+    kind: String,
+    boundary_set: String,
+    above: Vec<(String, String, String)>,
+    refusal: Option<Vec<ReasonBody>>,
+    members: Vec<ListedRow>,
+    next: Option<i64>,
+}
+
+#[derive(Deserialize)]
+struct CursorQuery {
+    #[serde(default)]
+    cursor: Option<i64>,
+}
+
+async fn unit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(code): Path<String>,
+    Query(q): Query<CursorQuery>,
+) -> Response {
+    let s = match require_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let (u, above) = match records::unit(&state.app, &s.actor, &code).await {
+        Ok(x) => x,
+        Err(e) => return page_error(e),
+    };
+    let (refusal, members, next) = match records::unit_members(
+        &state.app,
+        &s.actor,
+        &code,
+        q.cursor.unwrap_or(0).max(0),
+        50,
+    )
+    .await
+    {
+        Ok(page) => (
+            None,
+            page.items
+                .iter()
+                .map(|l| ListedRow {
+                    name: format!("{} {}", l.member.row.given_name, l.member.row.family_name),
+                    number: l.member.row.membership_number.clone(),
+                    status: l.member.row.status.clone(),
+                    attend: DecisionBody::from(&l.flags.can_attend),
+                    vote: DecisionBody::from(&l.flags.can_vote),
+                    office: DecisionBody::from(&l.flags.can_hold_office),
+                })
+                .collect(),
+            page.next,
+        ),
+        Err(AppError::Forbidden(d)) => (
+            Some(d.reasons.iter().map(ReasonBody::from).collect()),
+            Vec::new(),
+            None,
+        ),
+        Err(e) => return page_error(e),
+    };
+    render(
+        StatusCode::OK,
+        &UnitPage {
+            layout: Layout::of(u.name.clone(), &s),
+            name: u.name.clone(),
+            code: u.code.clone(),
+            kind: u.kind.replace('_', " "),
+            boundary_set: u.boundary_set.clone(),
+            above: above
+                .iter()
+                .map(|a| (a.kind.replace('_', " "), a.code.clone(), a.name.clone()))
+                .collect(),
+            refusal,
+            members,
+            next,
+        },
+    )
+}
