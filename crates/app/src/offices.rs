@@ -3,6 +3,7 @@
 //! appoint and until when), then written with its audit event; a unit's officers are checked against
 //! the gender rules, and a branch's delegate entitlement is computed from its membership.
 use crate::members::history;
+use crate::records::find_unit;
 use crate::{App, AppError, Result};
 use caucus_domain::decision::Decision;
 use caucus_domain::delegates::{gc_delegates, DelegateCount};
@@ -13,9 +14,9 @@ use caucus_domain::offices::{
 };
 use caucus_domain::unit::UnitKind;
 use caucus_store::audit::{self, digest, NewEvent};
+use caucus_store::members;
 use caucus_store::offices::{self, Held, OfficeRow};
-use caucus_store::units::{self, Unit};
-use caucus_store::{geography, members};
+use caucus_store::units::Unit;
 use time::Date;
 
 #[derive(Debug, Clone)]
@@ -29,13 +30,6 @@ pub struct Appointment {
     pub gender: Gender,
     /// The role making the appointment (checked for interim officers).
     pub appointed_by: String,
-}
-
-pub async fn find_unit(app: &App, code: &str) -> Result<Unit> {
-    let current = geography::current_set(&app.store).await?;
-    units::find_by_code(&app.store, code, current.as_deref())
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("unit {code}")))
 }
 
 /// Appoints a member to an office; refused with the rules' reasons when they may not hold it.

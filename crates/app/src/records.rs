@@ -4,10 +4,8 @@
 use caucus_domain::ballot::BallotType;
 use caucus_domain::decision::Decision;
 use caucus_domain::eligibility::{self, ListFlags};
-use caucus_domain::lifecycle::TransitionReason;
-use caucus_domain::member::MemberStatus;
 use caucus_domain::policy::{can, Action, Actor, Resource};
-use caucus_domain::status::{status_on, MemberHistory, StatusOn, Transition};
+use caucus_domain::status::{status_on, MemberHistory, StatusOn};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
 use caucus_store::geography;
@@ -179,35 +177,7 @@ pub async fn unit_members(
 
 /// What the domain's rules need of a member: their recorded transitions and dates.
 async fn history_of(app: &App, m: &Member) -> Result<MemberHistory> {
-    let rows = members::status_history(&app.store, m.id).await?;
-    Ok(history_from(m, &rows))
-}
-
-fn history_from(m: &Member, rows: &[StatusRow]) -> MemberHistory {
-    let transitions = rows
-        .iter()
-        .filter_map(|r| {
-            // A row the vocabulary no longer knows cannot be interpreted; it is skipped, and said so.
-            match (MemberStatus::parse(&r.status), TransitionReason::parse(&r.reason_code)) {
-                (Ok(status), Ok(reason)) => Some(Transition {
-                    effective_on: r.effective_on,
-                    status,
-                    reason,
-                }),
-                _ => {
-                    tracing::warn!(member = m.id, status = %r.status, reason = %r.reason_code, "unreadable status row skipped");
-                    None
-                }
-            }
-        })
-        .collect();
-    MemberHistory {
-        joined_on: m.row.joined_on,
-        continuous_since: Some(m.row.continuous_since),
-        paid_up_until: m.row.paid_up_until,
-        provisional_extension_weeks: 0,
-        transitions,
-    }
+    crate::members::history(app, m).await
 }
 
 /// A member's record as shown to someone entitled to it.

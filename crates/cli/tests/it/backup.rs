@@ -144,7 +144,8 @@ async fn register(url: &str, with_audit: bool) -> Vec<String> {
             "import_runs",
         ),
         q(
-            &["to_set", "from_set", "effective_on", "last_member_id", open],
+            // Not `last_member_id`: it is a member id, and ids differ after a kill (below).
+            &["to_set", "from_set", "effective_on", open],
             "reallocation_runs",
         ),
         q(&["key", "value"], "register_settings"),
@@ -467,9 +468,10 @@ async fn a_killed_import_and_a_killed_reallocation_rerun_to_the_register_of_an_u
             String::from_utf8_lossy(&rerun.stderr).contains("resumed"),
             "{engine}"
         );
-        // Compared without audit sequence numbers: under heavy load a resumed reallocation has once
-        // been seen to carry one audit event more than the uninterrupted run before its first range
-        // (cause not yet found; noted on the issue). The chain itself is verified below.
+        // Compared without audit sequence numbers: PostgreSQL never reuses the identity values a
+        // killed import's rolled-back batch drew, so member ids have gaps, the reallocation's id
+        // ranges split differently and it appends a different number of range events. The chain
+        // itself is verified below.
         assert_lines(
             &register(k, false).await,
             &register(w, false).await,
