@@ -578,6 +578,7 @@ async fn build_units(
             branches += 1;
         }
     }
+    geography::refresh_postcode_units(&mut tx, set).await?;
     if changed > 0 {
         audit::append(
             &mut tx,

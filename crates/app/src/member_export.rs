@@ -190,8 +190,8 @@ pub async fn export_members(
                 continue;
             };
             let flags = flags_for(&h, on, scope, &app.rules);
-            let branch = names.code(&app.store, r.branch_unit_id).await?;
-            let clp = names.code(&app.store, r.clp_unit_id).await?;
+            let branch = names.code(&app.store, m.branch_unit_id).await?;
+            let clp = names.code(&app.store, m.clp_unit_id).await?;
             let yes_no = |allowed: bool| if allowed { "true" } else { "false" };
             w.write_record([
                 r.membership_number.as_str(),

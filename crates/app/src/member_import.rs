@@ -227,8 +227,6 @@ fn parse_record(
         registration_verified_on: registered_to_vote.then_some(today),
         trade_union: opt(get(16)),
         status: status.as_str().to_string(),
-        branch_unit_id: None,
-        clp_unit_id: None,
         row_digest: String::new(),
     };
     row.row_digest = row_digest(&row);
@@ -456,10 +454,10 @@ async fn write_batch(
 
     let pending = audit::reserve(&mut tx).await?;
     let seq = pending.seq;
-    let mut new_rows: Vec<(i64, MemberRow, Option<String>)> = Vec::new();
-    let mut updates: Vec<(i64, MemberRow, bool, Option<Option<String>>)> = Vec::new();
+    let mut new_rows: Vec<(i64, MemberRow, &Placement)> = Vec::new();
+    let mut updates: Vec<(i64, MemberRow, bool, Option<&Placement>)> = Vec::new();
     let mut changed_digest = String::new();
-    for Parsed { line, mut row } in batch {
+    for Parsed { line, row } in batch {
         let current = existing.get(&row.membership_number);
         if let Some(cur) = current {
             if cur.row_digest == row.row_digest {
@@ -468,7 +466,7 @@ async fn write_batch(
         }
         let moved = current.is_none_or(|c| c.postcode != row.postcode);
         let place = places.get(&row.postcode);
-        match place {
+        let place = match place {
             None => {
                 rejects.push(Reject {
                     line,
@@ -491,21 +489,17 @@ async fn write_batch(
             }
             // A postcode the set knows but gives no constituency (new since the set was drawn) is
             // accepted unplaced: the member is kept, and placed by the next reallocation.
-            Some(p) => {
-                row.clp_unit_id = p.clp_unit_id;
-                row.branch_unit_id = p.branch_unit_id;
-            }
-        }
+            Some(p) => p,
+        };
         changed_digest.push_str(&row.membership_number);
         changed_digest.push(':');
         changed_digest.push_str(&row.row_digest);
         changed_digest.push('\n');
-        let ward = place.and_then(|p| p.ward_code.clone());
         match current {
-            None => new_rows.push((line, row, ward)),
+            None => new_rows.push((line, row, place)),
             Some(cur) => {
                 let status_changed = cur.status != row.status;
-                updates.push((cur.id, row, status_changed, moved.then_some(ward)));
+                updates.push((cur.id, row, status_changed, moved.then_some(place)));
             }
         }
     }
@@ -523,21 +517,19 @@ async fn write_batch(
         audit_seq: seq,
     };
     let placement_row =
-        |member_id: i64, on: Date, r: &MemberRow, ward: Option<String>, reason: &str| {
-            PlacementRow {
-                member_id,
-                effective_from: on,
-                boundary_set: set.to_string(),
-                postcode: r.postcode.clone(),
-                ward_code: ward,
-                branch_unit_id: r.branch_unit_id,
-                clp_unit_id: r.clp_unit_id,
-                reason_code: reason.to_string(),
-                reallocation_run: None,
-                audit_seq: seq,
-            }
+        |member_id: i64, on: Date, r: &MemberRow, place: &Placement, reason: &str| PlacementRow {
+            member_id,
+            effective_from: on,
+            boundary_set: set.to_string(),
+            postcode: r.postcode.clone(),
+            ward_code: place.ward_code.clone(),
+            branch_unit_id: place.branch_unit_id,
+            clp_unit_id: place.clp_unit_id,
+            reason_code: reason.to_string(),
+            reallocation_run: None,
+            audit_seq: seq,
         };
-    for (_, row, ward) in &new_rows {
+    for (_, row, place) in &new_rows {
         let Some(&id) = ids.get(&row.membership_number) else {
             return Err(AppError::Invalid(format!(
                 "member {} was not stored",
@@ -560,13 +552,7 @@ async fn write_batch(
                 TransitionReason::Imported,
             ));
         }
-        placements.push(placement_row(
-            id,
-            row.joined_on,
-            row,
-            ward.clone(),
-            "joined",
-        ));
+        placements.push(placement_row(id, row.joined_on, row, place, "joined"));
     }
     for (id, row, status_changed, moved) in &updates {
         members::update(&mut tx, *id, row).await?;
@@ -578,14 +564,8 @@ async fn write_batch(
                 TransitionReason::Imported,
             ));
         }
-        if let Some(ward) = moved {
-            placements.push(placement_row(
-                *id,
-                today,
-                row,
-                ward.clone(),
-                "address_change",
-            ));
+        if let Some(place) = moved {
+            placements.push(placement_row(*id, today, row, place, "address_change"));
         }
     }
     members::insert_status_history(&mut tx, &statuses).await?;

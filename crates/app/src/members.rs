@@ -253,7 +253,7 @@ mod tests {
             let dir = tempfile_dir();
             let app = register(&db.url, &dir).await;
             let a1 = members::by_number(&app.store, "A1").await.unwrap().unwrap();
-            let branch = caucus_store::units::get(&app.store, a1.row.branch_unit_id.unwrap())
+            let branch = caucus_store::units::get(&app.store, a1.branch_unit_id.unwrap())
                 .await
                 .unwrap()
                 .unwrap();

@@ -14,8 +14,9 @@ use time::Date;
 pub const CHUNK: i64 = 25_000;
 const REPORT_PAGE: i64 = 20_000;
 /// The tables whose statistics the reallocation's joins depend on.
-const PLANNED_TABLES: [&str; 5] = [
+const PLANNED_TABLES: [&str; 6] = [
     "members",
+    "postcode_units",
     "member_placements",
     "postcodes",
     "units",

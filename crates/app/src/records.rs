@@ -169,7 +169,7 @@ pub async fn unit_members(
     for m in found {
         let history = history_of(app, &m).await?;
         let flags =
-            eligibility::list_flags(&history, today, m.row.branch_unit_id.is_some(), &app.rules);
+            eligibility::list_flags(&history, today, m.branch_unit_id.is_some(), &app.rules);
         items.push(ListedMember { member: m, flags });
     }
     Ok(page_of(items, limit, |l| l.member.id))
@@ -223,11 +223,11 @@ pub async fn member(app: &App, actor: &Actor, number: &str) -> Result<MemberReco
             None => Ok(None),
         }
     };
-    let branch = unit_of(m.row.branch_unit_id).await?;
-    let clp = unit_of(m.row.clp_unit_id).await?;
+    let branch = unit_of(m.branch_unit_id).await?;
+    let clp = unit_of(m.clp_unit_id).await?;
     Ok(MemberRecord {
         status_today: status_on(&history, today, &app.rules),
-        flags: eligibility::list_flags(&history, today, m.row.branch_unit_id.is_some(), &app.rules),
+        flags: eligibility::list_flags(&history, today, m.branch_unit_id.is_some(), &app.rules),
         member: m,
         branch,
         clp,
@@ -322,7 +322,7 @@ pub async fn member_eligibility(
     let (m, _) = readable_member(app, actor, number, "read_member_eligibility").await?;
     let history = history_of(app, &m).await?;
     let on = on.unwrap_or_else(|| app.clock.today());
-    let placed = m.row.branch_unit_id.is_some();
+    let placed = m.branch_unit_id.is_some();
     let rules = &app.rules;
     Ok(match question {
         Question::AttendBranchMeeting => {
@@ -332,7 +332,7 @@ pub async fn member_eligibility(
             eligibility::vote_at_branch_meeting(&history, on, placed, rules)
         }
         Question::AttendClpMeeting => {
-            eligibility::attend_clp_meeting(&history, on, m.row.clp_unit_id.is_some(), rules)
+            eligibility::attend_clp_meeting(&history, on, m.clp_unit_id.is_some(), rules)
         }
         Question::HoldOffice => eligibility::hold_office(&history, on, rules),
         Question::Ballot(kind) => eligibility::vote_in_ballot(&history, kind, on, rules),

@@ -798,11 +798,11 @@ mod tests {
          (3, 's', 'C', 'clp', 'Riverside CLP', 'E14000001', 9, TRUE)",
         "INSERT INTO members (id, membership_number, given_name, family_name, email, date_of_birth, postcode, \
          joined_on, continuous_since, rate, payment_method, paid_up_until, registered_to_vote, status, \
-         clp_unit_id, row_digest) VALUES \
+         row_digest) VALUES \
          (7, 'L1', 'Ada', 'O''Brien', NULL, '1970-02-03', 'L1 8JQ', '2020-01-01', '2020-01-01', 'standard', \
-          'card', NULL, TRUE, 'active', 3, 'd1'), \
+          'card', NULL, TRUE, 'active', 'd1'), \
          (8, 'L2', 'Bo', 'Lee', 'bo@example.org', NULL, 'L2 2AA', '2021-05-06', '2021-05-06', 'reduced', \
-          'cheque', '2027-01-01', FALSE, 'lapsed', NULL, 'd2')",
+          'cheque', '2027-01-01', FALSE, 'lapsed', 'd2')",
         "INSERT INTO member_status_history (member_id, effective_on, status, reason_code, actor, audit_seq) \
          VALUES (7, '2020-01-01', 'provisional', 'joined', 'cli', 1)",
     ];

@@ -196,6 +196,35 @@ pub async fn postcode_count(store: &Store, set: &str) -> Result<i64> {
 
 const CURRENT_SET: &str = "current_boundary_set";
 
+/// Joins each member (alias `m`) to the units their postcode gives in the register's current boundary
+/// set (alias `pu`: `ward_code`, `clp_unit_id`, `branch_unit_id`, all null where the postcode has none).
+pub const CURRENT_UNITS_JOIN: &str = "LEFT JOIN postcode_units pu ON pu.boundary_set = \
+     (SELECT value FROM register_settings WHERE key = 'current_boundary_set') AND pu.postcode = m.postcode";
+
+/// Recomputes where each postcode of a set puts a member (ward, constituency party, branch), after the
+/// set's postcodes or units change. Members' current units are read through this table.
+pub async fn refresh_postcode_units(tx: &mut Tx, set: &str) -> Result<()> {
+    on_tx!(tx, |c| {
+        sqlx::query("DELETE FROM postcode_units WHERE boundary_set = $1")
+            .bind(set)
+            .execute(&mut *c)
+            .await?;
+        sqlx::query(
+            "INSERT INTO postcode_units (boundary_set, postcode, ward_code, clp_unit_id, branch_unit_id) \
+             SELECT p.boundary_set, p.postcode, p.ward_code, cu.id, bw.branch_unit_id FROM postcodes p \
+             LEFT JOIN units cu ON cu.boundary_set = p.boundary_set AND cu.kind = 'clp' AND cu.gss_code = p.pcon_code \
+             LEFT JOIN branch_wards bw ON bw.boundary_set = p.boundary_set AND bw.ward_code = p.ward_code \
+               AND bw.clp_unit_id = cu.id \
+             WHERE p.boundary_set = $1",
+        )
+        .bind(set)
+        .execute(&mut *c)
+        .await
+        .map(|r| r.rows_affected())
+    })?;
+    Ok(())
+}
+
 pub async fn current_set(store: &Store) -> Result<Option<String>> {
     on_pool!(store, |c| {
         let r = sqlx::query("SELECT value FROM register_settings WHERE key = $1")

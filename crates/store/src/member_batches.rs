@@ -1,6 +1,7 @@
 //! Reads for passes over the whole register a page of members at a time (the membership check, the
 //! membership lists): each page costs a fixed number of queries, never one per member, so memory and
 //! round trips stay flat however large the register.
+use crate::geography::CURRENT_UNITS_JOIN;
 use crate::members::StatusRow;
 use crate::{on_pool, Result, Store};
 use sqlx::Row;
@@ -28,16 +29,17 @@ pub struct CheckRow {
 
 /// Members in id order after `after_id`, `limit` at a time, as the check reads them.
 pub async fn check_page(store: &Store, after_id: i64, limit: i64) -> Result<Vec<CheckRow>> {
+    let sql = format!(
+        "SELECT m.id, m.membership_number, m.date_of_birth, m.joined_on, m.continuous_since, m.paid_up_until, \
+         m.rate, m.payment_method, m.registered_to_vote, m.registration_verified_on, m.trade_union, pu.clp_unit_id \
+         FROM members m {CURRENT_UNITS_JOIN} WHERE m.id > $1 ORDER BY m.id LIMIT $2"
+    );
     on_pool!(store, |c| {
-        let rows = sqlx::query(
-            "SELECT id, membership_number, date_of_birth, joined_on, continuous_since, paid_up_until, rate, \
-             payment_method, registered_to_vote, registration_verified_on, trade_union, clp_unit_id \
-             FROM members WHERE id > $1 ORDER BY id LIMIT $2",
-        )
-        .bind(after_id)
-        .bind(limit)
-        .fetch_all(c)
-        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(after_id)
+            .bind(limit)
+            .fetch_all(c)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(CheckRow {
@@ -131,8 +133,6 @@ mod tests {
             registration_verified_on: None,
             trade_union: None,
             status: "active".into(),
-            branch_unit_id: None,
-            clp_unit_id: None,
             row_digest: number.into(),
         }
     }

@@ -1,6 +1,7 @@
 //! Members: the current record, the recorded status transitions and the placements (postcode and
 //! units from a date). Bulk writes use multi-row statements of a fixed size so each engine prepares
 //! them once per connection.
+use crate::geography::CURRENT_UNITS_JOIN;
 use crate::{on_pool, on_tx, Result, Store, Tx};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -68,8 +69,6 @@ pub struct MemberRow {
     pub registration_verified_on: Option<Date>,
     pub trade_union: Option<String>,
     pub status: String,
-    pub branch_unit_id: Option<i64>,
-    pub clp_unit_id: Option<i64>,
     pub row_digest: String,
 }
 
@@ -79,14 +78,17 @@ pub struct Member {
     pub version: i64,
     #[serde(flatten)]
     pub row: MemberRow,
+    /// The branch and constituency party the member's postcode gives in the register's current
+    /// boundary set (none where it gives none: a reallocation exception).
+    pub branch_unit_id: Option<i64>,
+    pub clp_unit_id: Option<i64>,
 }
 
 const ROW_COLUMNS: &str = "membership_number, given_name, family_name, email, phone, date_of_birth, \
     address_line1, address_line2, town, postcode, joined_on, continuous_since, rate, payment_method, \
-    paid_up_until, registered_to_vote, registration_verified_on, trade_union, status, branch_unit_id, clp_unit_id, \
-    row_digest";
-const ROW_COLUMN_COUNT: usize = 22;
-/// Rows per multi-row INSERT of members (21 parameters each).
+    paid_up_until, registered_to_vote, registration_verified_on, trade_union, status, row_digest";
+const ROW_COLUMN_COUNT: usize = 20;
+/// Rows per multi-row INSERT of members (20 parameters each).
 pub const MEMBER_CHUNK: usize = 8;
 /// Values per `IN (...)` lookup.
 pub const LOOKUP_CHUNK: usize = 100;
@@ -112,8 +114,6 @@ macro_rules! bind_row {
             .bind($r.registration_verified_on)
             .bind(&$r.trade_union)
             .bind(&$r.status)
-            .bind($r.branch_unit_id)
-            .bind($r.clp_unit_id)
             .bind(&$r.row_digest)
     };
 }
@@ -143,10 +143,10 @@ macro_rules! member_from_row {
                 registration_verified_on: $r.try_get("registration_verified_on")?,
                 trade_union: $r.try_get("trade_union")?,
                 status: $r.try_get("status")?,
-                branch_unit_id: $r.try_get("branch_unit_id")?,
-                clp_unit_id: $r.try_get("clp_unit_id")?,
                 row_digest: $r.try_get("row_digest")?,
             },
+            branch_unit_id: $r.try_get("branch_unit_id")?,
+            clp_unit_id: $r.try_get("clp_unit_id")?,
         }
     };
 }
@@ -222,8 +222,8 @@ pub async fn update(tx: &mut Tx, id: i64, r: &MemberRow) -> Result<()> {
             "UPDATE members SET membership_number = $1, given_name = $2, family_name = $3, email = $4, phone = $5, \
              date_of_birth = $6, address_line1 = $7, address_line2 = $8, town = $9, postcode = $10, joined_on = $11, \
              continuous_since = $12, rate = $13, payment_method = $14, paid_up_until = $15, registered_to_vote = $16, \
-             registration_verified_on = $17, trade_union = $18, status = $19, branch_unit_id = $20, clp_unit_id = $21, \
-             row_digest = $22, version = version + 1 WHERE id = $23",
+             registration_verified_on = $17, trade_union = $18, status = $19, row_digest = $20, \
+             version = version + 1 WHERE id = $21",
         );
         bind_row!(q, r)
             .bind(id)
@@ -311,13 +311,25 @@ pub async fn insert_placements(tx: &mut Tx, rows: &[PlacementRow]) -> Result<()>
     Ok(())
 }
 
-const MEMBER_COLUMNS: &str = "id, version, membership_number, given_name, family_name, email, phone, date_of_birth, \
-    address_line1, address_line2, town, postcode, joined_on, continuous_since, rate, payment_method, \
-    paid_up_until, registered_to_vote, registration_verified_on, trade_union, status, branch_unit_id, clp_unit_id, \
-    row_digest";
+/// A member's columns (alias `m`) and their current units (alias `pu`, from
+/// `geography::CURRENT_UNITS_JOIN`).
+const MEMBER_COLUMNS: &str = "m.id, m.version, m.membership_number, m.given_name, m.family_name, m.email, m.phone, \
+    m.date_of_birth, m.address_line1, m.address_line2, m.town, m.postcode, m.joined_on, m.continuous_since, m.rate, \
+    m.payment_method, m.paid_up_until, m.registered_to_vote, m.registration_verified_on, m.trade_union, m.status, \
+    m.row_digest, pu.branch_unit_id, pu.clp_unit_id";
+
+/// Restricts members (alias `m`, joined to `pu`) to those placed in one of `ids` as branch or CLP.
+fn in_units(ids: &[i64]) -> String {
+    let list = ids
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!("AND (pu.clp_unit_id IN ({list}) OR pu.branch_unit_id IN ({list}))")
+}
 
 pub async fn by_number(store: &Store, number: &str) -> Result<Option<Member>> {
-    let sql = format!("SELECT {MEMBER_COLUMNS} FROM members WHERE membership_number = $1");
+    let sql = format!("SELECT {MEMBER_COLUMNS} FROM members m {CURRENT_UNITS_JOIN} WHERE m.membership_number = $1");
     on_pool!(store, |c| {
         match sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(number)
@@ -340,18 +352,12 @@ pub async fn page(
 ) -> Result<Vec<Member>> {
     let filter = match units {
         Some([]) => return Ok(Vec::new()),
-        Some(ids) => {
-            let list = ids
-                .iter()
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("AND (clp_unit_id IN ({list}) OR branch_unit_id IN ({list}))")
-        }
+        Some(ids) => in_units(ids),
         None => String::new(),
     };
-    let sql =
-        format!("SELECT {MEMBER_COLUMNS} FROM members WHERE id > $1 {filter} ORDER BY id LIMIT $2");
+    let sql = format!(
+        "SELECT {MEMBER_COLUMNS} FROM members m {CURRENT_UNITS_JOIN} WHERE m.id > $1 {filter} ORDER BY m.id LIMIT $2"
+    );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(after_id)
@@ -465,8 +471,14 @@ pub async fn units_of(store: &Store, member_id: i64) -> Result<Vec<i64>> {
     on_pool!(store, |c| {
         let rows = sqlx::query(
             "WITH RECURSIVE own(id) AS ( \
-               SELECT branch_unit_id FROM members WHERE id = $1 AND branch_unit_id IS NOT NULL \
-               UNION SELECT clp_unit_id FROM members WHERE id = $1 AND clp_unit_id IS NOT NULL \
+               SELECT pu.branch_unit_id FROM members m \
+                 JOIN register_settings s ON s.key = 'current_boundary_set' \
+                 JOIN postcode_units pu ON pu.boundary_set = s.value AND pu.postcode = m.postcode \
+                 WHERE m.id = $1 AND pu.branch_unit_id IS NOT NULL \
+               UNION SELECT pu.clp_unit_id FROM members m \
+                 JOIN register_settings s ON s.key = 'current_boundary_set' \
+                 JOIN postcode_units pu ON pu.boundary_set = s.value AND pu.postcode = m.postcode \
+                 WHERE m.id = $1 AND pu.clp_unit_id IS NOT NULL \
                UNION SELECT la.id FROM members m \
                  JOIN register_settings s ON s.key = 'current_boundary_set' \
                  JOIN postcodes p ON p.boundary_set = s.value AND p.postcode = m.postcode \
@@ -491,13 +503,8 @@ pub async fn page_in_local_authority(
     after_id: i64,
     limit: i64,
 ) -> Result<Vec<Member>> {
-    let columns = MEMBER_COLUMNS
-        .split(", ")
-        .map(|c| format!("m.{}", c.trim()))
-        .collect::<Vec<_>>()
-        .join(", ");
     let sql = format!(
-        "SELECT {columns} FROM members m \
+        "SELECT {MEMBER_COLUMNS} FROM members m {CURRENT_UNITS_JOIN} \
          JOIN register_settings s ON s.key = 'current_boundary_set' \
          JOIN postcodes p ON p.boundary_set = s.value AND p.postcode = m.postcode \
          WHERE p.lad_code = $1 AND m.id > $2 ORDER BY m.id LIMIT $3"
@@ -523,19 +530,13 @@ pub async fn search(
 ) -> Result<Vec<Member>> {
     let filter = match units {
         Some([]) => return Ok(Vec::new()),
-        Some(ids) => {
-            let list = ids
-                .iter()
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("AND (clp_unit_id IN ({list}) OR branch_unit_id IN ({list}))")
-        }
+        Some(ids) => in_units(ids),
         None => String::new(),
     };
     let sql = format!(
-        "SELECT {MEMBER_COLUMNS} FROM members WHERE (LOWER(family_name) LIKE $1 OR LOWER(given_name) LIKE $1 \
-         OR membership_number LIKE $1) {filter} ORDER BY family_name, given_name, id LIMIT $2"
+        "SELECT {MEMBER_COLUMNS} FROM members m {CURRENT_UNITS_JOIN} WHERE (LOWER(m.family_name) LIKE $1 \
+         OR LOWER(m.given_name) LIKE $1 OR m.membership_number LIKE $1) {filter} \
+         ORDER BY m.family_name, m.given_name, m.id LIMIT $2"
     );
     let pattern = format!(
         "{}%",

@@ -78,8 +78,11 @@ pub struct ChunkOutcome {
     pub exceptions: u64,
 }
 
-/// Places every member with id in (`from_id`, `to_id`] in the units of the run's set, records the
-/// members whose postcode gives no constituency party there as exceptions, and moves the checkpoint.
+/// Places every member with id in (`from_id`, `to_id`], by the postcode on their record, in the units
+/// that postcode gives in the run's set, records the members whose postcode gives no constituency
+/// party there as exceptions, and moves the checkpoint. Member rows are not touched: a member's
+/// current units are read through `postcode_units` for the current set, which the run switches when
+/// it finishes.
 pub async fn apply_chunk(
     tx: &mut Tx,
     run: &Run,
@@ -88,54 +91,58 @@ pub async fn apply_chunk(
     audit_seq: i64,
 ) -> Result<ChunkOutcome> {
     let (placed, exceptions) = on_tx!(tx, |c| {
+        // CROSS JOIN keeps members as SQLite's outer loop, so placements are written in member order
+        // (each index insert lands next to the last); PostgreSQL treats it as a plain inner join.
         let placed = sqlx::query(
             "INSERT INTO member_placements (member_id, effective_from, boundary_set, postcode, ward_code, \
              branch_unit_id, clp_unit_id, previous_clp_unit_id, reason_code, reallocation_run, audit_seq) \
-             SELECT m.id, CASE WHEN m.joined_on > $1 THEN m.joined_on ELSE $1 END, $2, m.postcode, p.ward_code, \
-             bw.branch_unit_id, cu.id, m.clp_unit_id, $3, $4, $5 \
-             FROM members m \
-             JOIN postcodes p ON p.boundary_set = $2 AND p.postcode = m.postcode \
-             JOIN units cu ON cu.boundary_set = $2 AND cu.kind = 'clp' AND cu.gss_code = p.pcon_code \
-             LEFT JOIN branch_wards bw ON bw.boundary_set = $2 AND bw.ward_code = p.ward_code AND bw.clp_unit_id = cu.id \
-             WHERE m.id > $6 AND m.id <= $7",
+             SELECT m.id, CASE WHEN m.joined_on > $1 THEN m.joined_on ELSE $1 END, $2, m.postcode, nu.ward_code, \
+             nu.branch_unit_id, nu.clp_unit_id, ou.clp_unit_id, $3, $4, $5 \
+             FROM members m CROSS JOIN postcode_units nu \
+             LEFT JOIN postcode_units ou ON ou.boundary_set = $6 AND ou.postcode = m.postcode \
+             WHERE nu.boundary_set = $2 AND nu.postcode = m.postcode AND nu.clp_unit_id IS NOT NULL \
+             AND m.id > $7 AND m.id <= $8",
         )
         .bind(run.effective_on)
         .bind(&run.to_set)
         .bind(PLACEMENT_REASON)
         .bind(run.id)
         .bind(audit_seq)
+        .bind(&run.from_set)
         .bind(from_id)
         .bind(to_id)
         .execute(&mut *c)
         .await?
         .rows_affected();
-        let exceptions = sqlx::query(
-            "INSERT INTO reallocation_exceptions (run_id, member_id, reason) \
-             SELECT $1, m.id, CASE WHEN p.postcode IS NULL THEN 'postcode ' || m.postcode || ' is not in boundary set ' || $2 \
-               WHEN p.pcon_code IS NULL THEN 'postcode ' || m.postcode || ' has no constituency in boundary set ' || $2 \
-               ELSE 'no constituency party for ' || p.pcon_code || ' in boundary set ' || $2 END \
-             FROM members m \
-             LEFT JOIN postcodes p ON p.boundary_set = $2 AND p.postcode = m.postcode \
-             LEFT JOIN units cu ON cu.boundary_set = $2 AND cu.kind = 'clp' AND cu.gss_code = p.pcon_code \
-             WHERE m.id > $3 AND m.id <= $4 AND cu.id IS NULL",
-        )
-        .bind(run.id)
-        .bind(&run.to_set)
-        .bind(from_id)
-        .bind(to_id)
-        .execute(&mut *c)
-        .await?
-        .rows_affected();
-        sqlx::query(
-            "UPDATE members SET clp_unit_id = p.clp_unit_id, branch_unit_id = p.branch_unit_id, version = version + 1 \
-             FROM member_placements p WHERE p.reallocation_run = $1 AND p.member_id = members.id \
-             AND members.id > $2 AND members.id <= $3",
-        )
-        .bind(run.id)
-        .bind(from_id)
-        .bind(to_id)
-        .execute(&mut *c)
-        .await?;
+        let in_range: i64 =
+            sqlx::query("SELECT COUNT(*) AS n FROM members WHERE id > $1 AND id <= $2")
+                .bind(from_id)
+                .bind(to_id)
+                .fetch_one(&mut *c)
+                .await?
+                .try_get("n")?;
+        // Every member of the range not placed is an exception; look for them only when there are any.
+        let exceptions = if placed < in_range as u64 {
+            sqlx::query(
+                "INSERT INTO reallocation_exceptions (run_id, member_id, reason) \
+                 SELECT $1, m.id, CASE WHEN p.postcode IS NULL THEN 'postcode ' || m.postcode || ' is not in boundary set ' || $2 \
+                   WHEN p.pcon_code IS NULL THEN 'postcode ' || m.postcode || ' has no constituency in boundary set ' || $2 \
+                   ELSE 'no constituency party for ' || p.pcon_code || ' in boundary set ' || $2 END \
+                 FROM members m \
+                 LEFT JOIN postcodes p ON p.boundary_set = $2 AND p.postcode = m.postcode \
+                 LEFT JOIN postcode_units nu ON nu.boundary_set = $2 AND nu.postcode = m.postcode \
+                 WHERE m.id > $3 AND m.id <= $4 AND nu.clp_unit_id IS NULL",
+            )
+            .bind(run.id)
+            .bind(&run.to_set)
+            .bind(from_id)
+            .bind(to_id)
+            .execute(&mut *c)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
         sqlx::query("UPDATE reallocation_runs SET last_member_id = $1 WHERE id = $2")
             .bind(to_id)
             .bind(run.id)
@@ -207,7 +214,7 @@ pub struct ReportRow {
 
 /// The report of a run for the members with ids in (`from_id`, `to_id`], in id order. The old
 /// constituency is the CLP the member was in just before the run (kept on the new placement; for an
-/// exception, the member's unchanged CLP). Every join is an index lookup.
+/// exception, the CLP their postcode gives in the run's previous set). Every join is an index lookup.
 pub async fn report_page(
     store: &Store,
     run_id: i64,
@@ -222,7 +229,9 @@ pub async fn report_page(
          LEFT JOIN member_placements np ON np.reallocation_run = $1 AND np.member_id = m.id \
          LEFT JOIN units nc ON nc.id = np.clp_unit_id \
          LEFT JOIN reallocation_exceptions x ON x.run_id = $1 AND x.member_id = m.id \
-         LEFT JOIN units oc ON oc.id = CASE WHEN np.member_id IS NULL THEN m.clp_unit_id ELSE np.previous_clp_unit_id END \
+         LEFT JOIN units oc ON oc.id = CASE WHEN np.member_id IS NULL THEN \
+           (SELECT ou.clp_unit_id FROM postcode_units ou WHERE ou.boundary_set = r.from_set AND ou.postcode = m.postcode) \
+           ELSE np.previous_clp_unit_id END \
          LEFT JOIN postcodes pp ON pp.boundary_set = r.to_set AND pp.postcode = m.postcode \
          WHERE m.id > $2 AND m.id <= $3 ORDER BY m.id";
     macro_rules! read {
@@ -257,7 +266,7 @@ pub async fn report_page(
 }
 
 /// Members of a run counted by (new CLP, previous CLP, exception): the summary without reading every
-/// member back.
+/// member back. An exception's previous CLP is the one their postcode gives in the run's previous set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummaryCount {
     pub new_clp: Option<i64>,
@@ -271,14 +280,14 @@ pub async fn summary_counts(
     run_id: i64,
     tx: Option<&mut Tx>,
 ) -> Result<Vec<SummaryCount>> {
-    let sql = "SELECT np.clp_unit_id AS new_clp, \
-         CASE WHEN np.member_id IS NULL THEN m.clp_unit_id ELSE np.previous_clp_unit_id END AS old_clp, \
-         CASE WHEN x.member_id IS NULL THEN 0 ELSE 1 END AS exc, COUNT(*) AS n \
-         FROM members m \
-         LEFT JOIN member_placements np ON np.reallocation_run = $1 AND np.member_id = m.id \
-         LEFT JOIN reallocation_exceptions x ON x.run_id = $1 AND x.member_id = m.id \
-         GROUP BY np.clp_unit_id, CASE WHEN np.member_id IS NULL THEN m.clp_unit_id ELSE np.previous_clp_unit_id END, \
-         CASE WHEN x.member_id IS NULL THEN 0 ELSE 1 END";
+    let sql = "SELECT clp_unit_id AS new_clp, previous_clp_unit_id AS old_clp, 0 AS exc, COUNT(*) AS n \
+         FROM member_placements WHERE reallocation_run = $1 GROUP BY clp_unit_id, previous_clp_unit_id \
+         UNION ALL \
+         SELECT NULL, ou.clp_unit_id, 1, COUNT(*) FROM reallocation_exceptions x \
+         JOIN reallocation_runs r ON r.id = x.run_id \
+         JOIN members m ON m.id = x.member_id \
+         LEFT JOIN postcode_units ou ON ou.boundary_set = r.from_set AND ou.postcode = m.postcode \
+         WHERE x.run_id = $1 GROUP BY ou.clp_unit_id";
     macro_rules! read {
         ($c:expr) => {{
             let rows = sqlx::query(sql).bind(run_id).fetch_all($c).await?;

@@ -87,8 +87,6 @@ async fn register(url: &str, with_audit: bool) -> Vec<String> {
         "m.registration_verified_on",
         "m.trade_union",
         "m.status",
-        "m.branch_unit_id",
-        "m.clp_unit_id",
         "m.row_digest",
         "m.version",
     ];

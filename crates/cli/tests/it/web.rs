@@ -208,10 +208,9 @@ async fn places(app: &App) -> Places {
     let outside = all
         .iter()
         .find(|m| {
-            m.row.clp_unit_id.is_some()
-                && m.row.clp_unit_id != Some(clp.id)
+            m.clp_unit_id.is_some()
+                && m.clp_unit_id != Some(clp.id)
                 && !m
-                    .row
                     .branch_unit_id
                     .is_some_and(|b| liverpool_branches.contains(&b))
         })
