@@ -135,8 +135,8 @@ async fn browser(driver: &Driver, downloads: &Path) -> Client {
         .expect("open a Chromium session")
 }
 
-/// axe-core's serious and critical violations on the page the browser shows, one line each.
-async fn accessibility_problems(c: &Client, axe: &str) -> Vec<String> {
+/// axe-core's serious and critical violations on the page as the browser shows it, one line each.
+async fn axe_violations(c: &Client, axe: &str) -> Vec<String> {
     c.execute(&format!("{axe}\n;return true;"), vec![])
         .await
         .expect("inject axe-core");
@@ -158,6 +158,29 @@ async fn accessibility_problems(c: &Client, axe: &str) -> Vec<String> {
         .iter()
         .map(|v| v.as_str().unwrap().to_string())
         .collect()
+}
+
+/// axe-core's findings on the page at a desktop width and at 320 px (where tables scroll sideways
+/// and the header wraps), the window left at the desktop width.
+async fn accessibility_problems(c: &Client, axe: &str) -> Vec<String> {
+    let mut found = axe_violations(c, axe).await;
+    c.set_window_size(320, 800).await.unwrap();
+    let width = c
+        .execute("return window.innerWidth;", vec![])
+        .await
+        .unwrap();
+    assert!(
+        width.as_u64().unwrap() <= 400,
+        "the window is {width} px wide"
+    );
+    found.extend(
+        axe_violations(c, axe)
+            .await
+            .into_iter()
+            .map(|p| format!("at 320 px: {p}")),
+    );
+    c.set_window_size(1280, 1024).await.unwrap();
+    found
 }
 
 async fn text_of(c: &Client, css: &str) -> String {
@@ -375,7 +398,7 @@ async fn a_clp_secretary_logs_in_with_totp_finds_a_member_reads_why_they_cannot_
     )
     .await
     .unwrap();
-    let planted = accessibility_problems(&c, &tools.axe).await;
+    let planted = axe_violations(&c, &tools.axe).await;
     assert!(
         planted.iter().any(|p| p.contains("image-alt")),
         "axe-core did not report a planted image without alt text: {planted:?}"
