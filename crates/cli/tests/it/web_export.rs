@@ -107,6 +107,19 @@ async fn the_unit_list_downloads_as_csv_for_entitled_roles_and_is_refused_with_r
         let digest = audit::digest(body.as_bytes());
         assert_eq!(logged[0].after_digest.as_deref(), Some(digest.as_str()));
 
+        // A group leader gets the list of the area their council covers: the members living there.
+        let leader = page_session(&s, Role::GroupLeader).await;
+        let la = s.places.local_authority.clone();
+        let r = get(&format!("/units/{la}/members.csv"), &leader)
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", db.engine);
+        let body = r.text().await.unwrap();
+        let rows = body.lines().count() - 2;
+        assert!(rows > 0, "the group leader's list of {la} is empty");
+        assert!(body.contains(&format!("members of {la} ")), "{body}");
+        assert_eq!(exports(&s).await.len(), 2, "{}", db.engine);
+
         // Others: refused, told why with the clause, nothing exported and nothing logged.
         for (role, clause, words) in [
             (Role::Admin, "access.separation", "sees no member data"),
@@ -139,7 +152,7 @@ async fn the_unit_list_downloads_as_csv_for_entitled_roles_and_is_refused_with_r
             );
             assert!(!html.contains("Exported for"), "{role}: {html}");
         }
-        assert_eq!(exports(&s).await.len(), 1, "{}", db.engine);
+        assert_eq!(exports(&s).await.len(), 2, "{}", db.engine);
 
         // A unit that does not exist is a 404 page.
         let r = get("/units/E99999999/members.csv", &secretary)
