@@ -6,6 +6,7 @@ use crate::member_history::{history, RecordDates};
 use crate::unit_names::UnitNames;
 use crate::{App, AppError, Result};
 use caucus_domain::membership_list::{explain, flags_for, ListScope};
+use caucus_domain::policy::{can, Action, Actor, Resource};
 use caucus_domain::status::status_on;
 use caucus_domain::unit::UnitKind;
 use caucus_store::audit::{self, NewEvent};
@@ -71,14 +72,47 @@ impl Requester {
     }
 }
 
-/// Whether `requester` may have the list of `unit`.
-///
-/// This is where the access policy goes. Accounts and grants arrive in a later issue; until then the
-/// command line is trusted (whoever runs it holds the database) and every request is allowed but
-/// still watermarked and logged. With grants, this becomes the policy's
-/// `can(actor, "members.export", unit)`, refusing with its reasons.
-fn authorise(_requester: &Requester, _unit: &Unit) -> Result<()> {
-    Ok(())
+/// Who stands behind an export: the command line (whoever holds the database, trusted as the
+/// operator), or a logged-in account, whose grants the access policy weighs.
+#[derive(Debug, Clone, Copy)]
+pub enum Authority<'a> {
+    CommandLine,
+    Account(&'a Actor),
+}
+
+/// Whether the list of `unit` may be handed out. An account must be entitled to the unit's
+/// membership list (the policy's `list_members`, the same decision that shows the list on the unit
+/// page); the command line is trusted as the operator's.
+async fn authorise(app: &App, authority: Authority<'_>, unit: &Unit) -> Result<()> {
+    let Authority::Account(actor) = authority else {
+        return Ok(());
+    };
+    let resource = Resource::Unit {
+        kind: UnitKind::parse(&unit.kind).unwrap_or(UnitKind::National),
+        units: units::ancestors(&app.store, unit.id).await?,
+    };
+    let d = can(actor, Action::ListMembers, &resource, app.clock.today());
+    if d.allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(d))
+    }
+}
+
+/// The members of the list, a page at a time after `after_id`: a local authority's list is of the
+/// members whose address lies in its area (what its group leader is entitled to, as on the unit
+/// page); other units list the members placed in them or beneath them.
+async fn page_of(
+    app: &App,
+    unit: &Unit,
+    scope_ids: &[i64],
+    after_id: i64,
+) -> Result<Vec<members::Member>> {
+    Ok(if unit.kind == UnitKind::LocalAuthority.as_str() {
+        members::page_in_local_authority(&app.store, &unit.code, after_id, PAGE).await?
+    } else {
+        members::page(&app.store, Some(scope_ids), after_id, PAGE).await?
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,7 +127,7 @@ pub struct ExportSummary {
 
 /// A writer that hashes what passes through it.
 struct Hashing<'w> {
-    inner: &'w mut dyn Write,
+    inner: &'w mut (dyn Write + Send),
     hasher: Sha256,
 }
 
@@ -126,19 +160,32 @@ pub fn watermark(requester: &Requester, stamp: &str, unit: &Unit) -> String {
     )
 }
 
-/// Writes the list of the unit named `unit_code` to `out`, then records the export in the audit log.
-/// The caller should hand the bytes on only once this returns `Ok`: the log entry is written last.
+/// Writes the list of the unit named `unit_code` to `out` for the operator at the command line, then
+/// records the export in the audit log. The caller should hand the bytes on only once this returns
+/// `Ok`: the log entry is written last.
 pub async fn export_members(
     app: &App,
     unit_code: &str,
     requester: &Requester,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
+) -> Result<ExportSummary> {
+    export_members_as(app, Authority::CommandLine, unit_code, requester, out).await
+}
+
+/// Like [`export_members`], for `authority`: an account is refused (with the policy's reasons)
+/// unless entitled to the unit's membership list, and nothing is written then.
+pub async fn export_members_as(
+    app: &App,
+    authority: Authority<'_>,
+    unit_code: &str,
+    requester: &Requester,
+    out: &mut (dyn Write + Send),
 ) -> Result<ExportSummary> {
     let current = geography::current_set(&app.store).await?;
     let unit = units::find_by_code(&app.store, unit_code.trim(), current.as_deref())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("unit '{}'", unit_code.trim())))?;
-    authorise(requester, &unit)?;
+    authorise(app, authority, &unit).await?;
     let scope = if unit.kind == UnitKind::Branch.as_str() {
         ListScope::Branch
     } else {
@@ -167,7 +214,7 @@ pub async fn export_members(
     let mut rows = 0u64;
     let mut after_id = 0;
     loop {
-        let page = members::page(&app.store, Some(&scope_ids), after_id, PAGE).await?;
+        let page = page_of(app, &unit, &scope_ids, after_id).await?;
         let Some(last) = page.last() else { break };
         after_id = last.id;
         let ids: Vec<i64> = page.iter().map(|m| m.id).collect();

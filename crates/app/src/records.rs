@@ -8,9 +8,9 @@ use caucus_domain::policy::{can, Action, Actor, Resource};
 use caucus_domain::status::{status_on, MemberHistory, StatusOn};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
-use caucus_store::geography;
 use caucus_store::members::{self, Member, PlacementRow, StatusRow};
 use caucus_store::units::{self, Unit};
+use caucus_store::{geography, member_batches};
 use time::Date;
 
 use crate::{App, AppError, Result};
@@ -165,9 +165,13 @@ pub async fn unit_members(
         &why,
     )
     .await?;
+    // One read of every listed member's transitions, not one per member.
+    let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
+    let histories = member_batches::status_histories(&app.store, &ids).await?;
     let mut items = Vec::with_capacity(found.len());
     for m in found {
-        let history = history_of(app, &m).await?;
+        let rows = histories.get(&m.id).map_or(&[][..], Vec::as_slice);
+        let history = crate::members::history_from(&m, rows)?;
         let flags =
             eligibility::list_flags(&history, today, m.branch_unit_id.is_some(), &app.rules);
         items.push(ListedMember { member: m, flags });

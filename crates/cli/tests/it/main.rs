@@ -5,7 +5,9 @@
 mod support;
 
 mod backup;
+mod browser;
 mod count;
 mod members;
 mod register;
 mod web;
+mod web_export;

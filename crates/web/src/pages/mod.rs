@@ -21,8 +21,11 @@ use crate::auth::{self, PageSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{page_error, ReasonBody};
 use crate::AppState;
 
+mod export;
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(export::router())
         .route("/", get(dashboard))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
@@ -599,6 +602,8 @@ struct UnitPage {
     above: Vec<(String, String, String)>,
     refusal: Option<Vec<ReasonBody>>,
     members: Vec<ListedRow>,
+    /// Whether to offer the list as CSV: to those entitled to the list, as the export itself checks.
+    may_export: bool,
     next: Option<i64>,
 }
 
@@ -665,6 +670,7 @@ async fn unit(
                 .iter()
                 .map(|a| (a.kind.replace('_', " "), a.code.clone(), a.name.clone()))
                 .collect(),
+            may_export: refusal.is_none(),
             refusal,
             members,
             next,
