@@ -72,7 +72,14 @@ impl Store {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(30));
+                .busy_timeout(Duration::from_secs(30))
+                // SQLite's default page cache is 2 MB: bulk work over a register of a million members
+                // (an import's index inserts, a reallocation's placements) then spills and rereads
+                // pages. 64 MB per connection, allocated only as used, keeps the hot indexes in memory.
+                .pragma("cache_size", "-65536")
+                // ANALYZE samples at most this many rows per index: plans need the shape of a table,
+                // and a full scan of a million-member register costs a second for nothing better.
+                .pragma("analysis_limit", "1000");
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
                 .connect_with(options)

@@ -153,37 +153,28 @@ pub async fn apply_chunk(
     Ok(ChunkOutcome { placed, exceptions })
 }
 
-/// A digest of what a range did (member, new CLP, new branch), for its audit event.
+/// What a range did, one line per member (member, new CLP, new branch), for its audit event's digest;
+/// joined in the database, so a million placements are not read back row by row.
 pub async fn chunk_digest_input(
     tx: &mut Tx,
     run_id: i64,
     from_id: i64,
     to_id: i64,
 ) -> Result<String> {
-    let rows = on_tx!(tx, |c| {
-        let rows = sqlx::query(
-            "SELECT member_id, clp_unit_id, branch_unit_id FROM member_placements \
-             WHERE reallocation_run = $1 AND member_id > $2 AND member_id <= $3 ORDER BY member_id",
+    let text: Option<String> = on_tx!(tx, |c| {
+        let r = sqlx::query(
+            "SELECT string_agg(CAST(member_id AS TEXT) || ',' || COALESCE(CAST(clp_unit_id AS TEXT), '0') || ',' \
+             || COALESCE(CAST(branch_unit_id AS TEXT), '0') || '\n', '' ORDER BY member_id) AS lines \
+             FROM member_placements WHERE reallocation_run = $1 AND member_id > $2 AND member_id <= $3",
         )
         .bind(run_id)
         .bind(from_id)
         .bind(to_id)
-        .fetch_all(c)
+        .fetch_one(c)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let m: i64 = r.try_get("member_id")?;
-                let clp: Option<i64> = r.try_get("clp_unit_id")?;
-                let branch: Option<i64> = r.try_get("branch_unit_id")?;
-                Ok(format!(
-                    "{m},{},{}\n",
-                    clp.unwrap_or(0),
-                    branch.unwrap_or(0)
-                ))
-            })
-            .collect::<Result<Vec<String>>>()
+        r.try_get("lines")
     })?;
-    Ok(rows.concat())
+    Ok(text.unwrap_or_default())
 }
 
 pub async fn finish(tx: &mut Tx, run_id: i64, finished_at: &str) -> Result<()> {

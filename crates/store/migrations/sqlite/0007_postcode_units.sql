@@ -10,7 +10,7 @@ CREATE TABLE postcode_units (
     clp_unit_id BIGINT NULL REFERENCES units(id),
     branch_unit_id BIGINT NULL REFERENCES units(id),
     PRIMARY KEY (boundary_set, postcode)
-);
+) WITHOUT ROWID;
 CREATE INDEX postcode_units_clp ON postcode_units(clp_unit_id);
 CREATE INDEX postcode_units_branch ON postcode_units(branch_unit_id);
 
