@@ -206,7 +206,7 @@ pub async fn live_session(store: &Store, token_hash: &str, now: i64) -> Result<O
     on_pool!(store, |c| {
         let r = sqlx::query(
             "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND expires_at > $2 \
-             RETURNING account_id, expires_at, csrf_token",
+             AND NOT enrol_only RETURNING account_id, expires_at, csrf_token",
         )
         .bind(token_hash)
         .bind(now)

@@ -4,8 +4,10 @@
 
 mod support;
 
+mod account;
 mod backup;
 mod count;
+mod mail;
 mod members;
 mod register;
 mod web;
