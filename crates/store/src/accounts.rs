@@ -201,7 +201,8 @@ pub async fn insert_session(
     Ok(())
 }
 
-/// The session with this token hash if it has not expired at `now`; records that it was seen.
+/// The full session (not one that may only enrol a second factor) with this token hash if it has
+/// not expired at `now`; records that it was seen.
 pub async fn live_session(store: &Store, token_hash: &str, now: i64) -> Result<Option<Credential>> {
     on_pool!(store, |c| {
         let r = sqlx::query(

@@ -52,8 +52,9 @@ pub async fn serve(app: caucus_app::App, config: Config) -> anyhow::Result<()> {
         .await
         .context("cannot start the web server")?;
     let host = bind.rsplit_once(':').map_or(bind.as_str(), |(h, _)| h);
-    println!("listening on http://{host}:{}", server.port());
+    // Before the address: a caller that reads up to it may stop reading there.
     println!("{mail}");
+    println!("listening on http://{host}:{}", server.port());
     server
         .run_until(shutdown_signal())
         .await

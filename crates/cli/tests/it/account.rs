@@ -13,6 +13,9 @@ use crate::mail::{account, app, Served, PASSWORD};
 #[tokio::test]
 async fn an_officer_without_a_second_factor_enrols_with_the_qr_code_and_logs_in_with_a_recovery_code(
 ) {
+    let key = Regex::new(r#"<code class="secret">([A-Z2-7]+)</code>"#).unwrap();
+    let recovery =
+        Regex::new(r"<li>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</li>").unwrap();
     for db in caucus_testkit::databases().await {
         let app = app(&db.url).await;
         let email = "officer@example.org";
@@ -47,8 +50,7 @@ async fn an_officer_without_a_second_factor_enrols_with_the_qr_code_and_logs_in_
         assert!(page.body.contains("src=\"/account/second-factor/qr.svg\""));
         assert!(!page.body.contains("<script"));
         assert!(page.csp.contains("default-src 'none'") && page.csp.contains("img-src 'self'"));
-        let secret = Regex::new(r#"<code class="secret">([A-Z2-7]+)</code>"#)
-            .unwrap()
+        let secret = key
             .captures(&page.body)
             .unwrap_or_else(|| panic!("no key on the page:\n{}", page.body))[1]
             .to_string();
@@ -95,12 +97,10 @@ async fn an_officer_without_a_second_factor_enrols_with_the_qr_code_and_logs_in_
             )
             .await;
         assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
-        let codes: Vec<String> =
-            Regex::new(r"<li>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</li>")
-                .unwrap()
-                .captures_iter(&confirmed.body)
-                .map(|c| c[1].to_string())
-                .collect();
+        let codes: Vec<String> = recovery
+            .captures_iter(&confirmed.body)
+            .map(|c| c[1].to_string())
+            .collect();
         assert_eq!(codes.len(), RECOVERY_CODES);
         // The enrolling session became a full one under a new token.
         let full = format!(

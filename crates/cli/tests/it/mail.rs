@@ -662,21 +662,70 @@ async fn mail_that_cannot_be_sent_is_kept_retried_then_marked_failed_until_an_ad
 /// Makes a queued message due now (its retry would otherwise be minutes away).
 async fn make_due(url: &str, id: i64) {
     let store = Store::open(url).await.unwrap();
-    match &store {
-        Store::Sqlite(p) => {
-            sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE id = $1")
-                .bind(id)
-                .execute(p)
-                .await
-                .unwrap();
-        }
-        Store::Postgres(p) => {
-            sqlx::query("UPDATE outbox SET next_attempt_at = 0 WHERE id = $1")
-                .bind(id)
-                .execute(p)
-                .await
-                .unwrap();
-        }
-    }
+    caucus_store::on_pool!(&store, |c| sqlx::query(
+        "UPDATE outbox SET next_attempt_at = 0 WHERE id = $1"
+    )
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|_| ())
+    .unwrap());
     store.close().await;
+}
+
+#[tokio::test]
+async fn a_reset_link_lasts_an_hour_and_then_no_longer_works() {
+    use caucus_app::password_reset;
+    for db in caucus_testkit::databases().await {
+        let app = app(&db.url).await;
+        account(&app, "ann@example.org", Role::Member).await;
+        password_reset::request(
+            &app,
+            "Ann@Example.org ",
+            "192.0.2.1",
+            "https://caucus.example",
+        )
+        .await
+        .unwrap();
+        let mail = outbox::recent(&app.store, 1).await.unwrap().remove(0);
+        assert_eq!(mail.recipient, "ann@example.org");
+        let link = link_in(&mail.body.replace("https://", "http://"));
+        let token = link.rsplit_once('=').unwrap().1.to_string();
+        assert!(password_reset::is_live(&app, &token).await.unwrap());
+        let ages = sql_rows(
+            &db.url,
+            "SELECT expires_at - created_at AS n FROM password_resets",
+        )
+        .await;
+        assert_eq!(ages, vec![password_reset::TOKEN_SECONDS]);
+        // An hour later (moved back rather than waiting).
+        sql_rows(
+            &db.url,
+            "UPDATE password_resets SET created_at = created_at - 3601, \
+             expires_at = expires_at - 3601 RETURNING CAST(0 AS BIGINT) AS n",
+        )
+        .await;
+        assert!(!password_reset::is_live(&app, &token).await.unwrap());
+        let late = password_reset::reset(&app, &token, "a new long password", "192.0.2.1").await;
+        assert!(
+            matches!(late, Err(caucus_app::AppError::Unauthenticated(_))),
+            "{late:?}"
+        );
+        app.store.close().await;
+    }
+}
+
+/// Runs SQL returning a column `n` of integers, on either engine.
+async fn sql_rows(url: &str, sql: &'static str) -> Vec<i64> {
+    use sqlx::Row;
+    let store = Store::open(url).await.unwrap();
+    let rows: Vec<i64> = caucus_store::on_pool!(&store, |c| sqlx::query(sql)
+        .fetch_all(c)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get("n"))
+        .collect());
+    store.close().await;
+    rows
 }
