@@ -148,7 +148,6 @@ pub async fn add_user(app: &App, actor: &str, req: &AddUser) -> Result<AddedUser
     let now = app.clock.stamp();
     let mut tx = app.store.begin().await?;
     let existing = store::by_email_tx(&mut tx, &email).await?;
-    let needs_totp = req.role.needs_second_factor();
     let (account_id, created, generated_password, totp_secret) = match existing {
         Some(a) => {
             if req.password.is_some() {
@@ -156,14 +155,8 @@ pub async fn add_user(app: &App, actor: &str, req: &AddUser) -> Result<AddedUser
                     "{email} already has an account; its password is not changed here"
                 )));
             }
-            if needs_totp && !a.totp_enrolled {
-                // Enrolment of an existing account is a step of its own (not built yet): refuse
-                // rather than grant a role whose logins would then be refused.
-                return Err(AppError::Invalid(format!(
-                    "{email} has no second factor enrolled, which a {} needs",
-                    req.role
-                )));
-            }
+            // An account without the second factor the new role needs is taken to enrolment at
+            // its next login (second_factor.rs).
             (a.id, false, None, None)
         }
         None => {
@@ -180,7 +173,7 @@ pub async fn add_user(app: &App, actor: &str, req: &AddUser) -> Result<AddedUser
                 }
             };
             let hash = hash_password(&password)?;
-            let secret = needs_totp.then(new_totp_secret);
+            let secret = req.role.needs_second_factor().then(new_totp_secret);
             let id = store::insert_account(
                 &mut tx,
                 &NewAccount {
@@ -264,9 +257,31 @@ fn unix(t: OffsetDateTime) -> i64 {
     t.unix_timestamp()
 }
 
+/// What a right email and password (and code, where one is needed) lead to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verified {
+    /// A full login.
+    Account(i64),
+    /// An account whose roles need a second factor it has not enrolled: it may only enrol one.
+    MustEnrol(i64),
+}
+
 /// Checks a login; returns the account id. Every outcome is recorded for throttling, and every
 /// refusal says only "wrong email, password or code" so the answer does not tell which accounts exist.
+/// An account that needs a second factor and has none is refused here (the API's login); the web
+/// login uses `verify` and takes it to enrolment.
 pub async fn log_in(app: &App, login: &Login<'_>) -> Result<i64> {
+    match verify(app, login).await? {
+        Verified::Account(id) => Ok(id),
+        Verified::MustEnrol(_) => Err(AppError::Unauthenticated(
+            "this account needs a second factor and has none enrolled: log in on the web page to enrol one"
+                .to_string(),
+        )),
+    }
+}
+
+/// Checks a login as `log_in` does; the code may also be one of the account's recovery codes.
+pub async fn verify(app: &App, login: &Login<'_>) -> Result<Verified> {
     let now = unix(app.clock.now());
     let email = login.email.trim().to_lowercase();
     let (by_email, by_address) = store::recent_failures(
@@ -282,34 +297,33 @@ pub async fn log_in(app: &App, login: &Login<'_>) -> Result<i64> {
         ));
     }
     let account = store::by_email(&app.store, &email).await?;
+    let wrong = || AppError::Unauthenticated("wrong email, password or code".to_string());
     let outcome = match &account {
         None => {
             // Spend the time a real check takes, so timing does not reveal unknown emails.
             let _ = hash_password(login.password);
-            Err(AppError::Unauthenticated(
-                "wrong email, password or code".to_string(),
-            ))
+            Err(wrong())
         }
-        Some(a) if !verify_password(login.password, &a.password_hash) => Err(
-            AppError::Unauthenticated("wrong email, password or code".to_string()),
-        ),
+        Some(a) if !verify_password(login.password, &a.password_hash) => Err(wrong()),
         Some(a) => {
             let needs = a.totp_enrolled || needs_second_factor(app, a.id).await?;
             match (needs, &a.totp_secret, login.totp) {
-                (false, _, _) => Ok(a.id),
+                (false, _, _) => Ok(Verified::Account(a.id)),
                 (true, Some(secret), Some(code)) if check_totp(secret, code, now as u64) => {
-                    Ok(a.id)
+                    Ok(Verified::Account(a.id))
                 }
-                (true, None, _) => Err(AppError::Unauthenticated(
-                    "this account needs a second factor and has none enrolled: ask an administrator"
+                (true, Some(_), Some(code))
+                    if crate::second_factor::looks_like_recovery_code(code)
+                        && crate::second_factor::use_recovery_code(app, a.id, code).await? =>
+                {
+                    Ok(Verified::Account(a.id))
+                }
+                (true, None, _) => Ok(Verified::MustEnrol(a.id)),
+                (true, Some(_), None) => Err(AppError::Unauthenticated(
+                    "this account needs the 6-digit code from your authenticator app (or a recovery code)"
                         .to_string(),
                 )),
-                (true, Some(_), None) => Err(AppError::Unauthenticated(
-                    "this account needs the 6-digit code from your authenticator app".to_string(),
-                )),
-                (true, Some(_), Some(_)) => Err(AppError::Unauthenticated(
-                    "wrong email, password or code".to_string(),
-                )),
+                (true, Some(_), Some(_)) => Err(wrong()),
             }
         }
     };

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod clock;
 pub mod geography_import;
+pub mod mail;
 pub mod member_export;
 pub mod member_history;
 pub mod member_import;
@@ -13,9 +14,11 @@ pub mod members;
 pub mod membership_check;
 pub mod names;
 pub mod offices;
+pub mod password_reset;
 pub mod progress;
 pub mod reallocate;
 pub mod records;
+pub mod second_factor;
 pub mod unit_names;
 
 use caucus_domain::decision::Decision;

@@ -201,12 +201,13 @@ pub async fn insert_session(
     Ok(())
 }
 
-/// The session with this token hash if it has not expired at `now`; records that it was seen.
+/// The full session (not one that may only enrol a second factor) with this token hash if it has
+/// not expired at `now`; records that it was seen.
 pub async fn live_session(store: &Store, token_hash: &str, now: i64) -> Result<Option<Credential>> {
     on_pool!(store, |c| {
         let r = sqlx::query(
             "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND expires_at > $2 \
-             RETURNING account_id, expires_at, csrf_token",
+             AND NOT enrol_only RETURNING account_id, expires_at, csrf_token",
         )
         .bind(token_hash)
         .bind(now)

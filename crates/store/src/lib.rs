@@ -14,8 +14,11 @@ pub mod imports;
 pub mod member_batches;
 pub mod members;
 pub mod offices;
+pub mod outbox;
+pub mod password_resets;
 pub mod reallocation;
 pub mod schema_parity;
+pub mod second_factor;
 pub mod units;
 
 pub use engine::{Engine, Store, Tx};

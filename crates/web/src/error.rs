@@ -15,6 +15,8 @@ use utoipa::ToSchema;
 pub enum WebError {
     #[error("cannot listen on {0}: {1}")]
     Bind(String, #[source] std::io::Error),
+    #[error("cannot send mail: {0}")]
+    Mail(String),
 }
 
 /// One reason of a decision, naming its rulebook clause.

@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 mod error;
+mod mail;
 mod middleware;
 mod operations;
 mod pages;
@@ -27,13 +28,27 @@ pub struct Config {
     pub bind: String,
     /// Mark cookies `Secure` (when the server is reached over HTTPS, as in production).
     pub secure_cookies: bool,
+    /// The SMTP server mail goes to (`smtp://host:25`, `smtps://user:pass@host`); with none, mail
+    /// waits in the outbox, which admins read.
+    pub smtp_url: Option<String>,
+    /// The From address of mail.
+    pub mail_from: String,
+    /// The address users reach the server at, for links in mail (default: `http://` and the
+    /// address bound).
+    pub public_url: Option<String>,
 }
+
+/// The From address when none is configured.
+pub const DEFAULT_MAIL_FROM: &str = "caucus <no-reply@caucus.invalid>";
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             bind: "127.0.0.1:8080".to_string(),
             secure_cookies: false,
+            smtp_url: None,
+            mail_from: DEFAULT_MAIL_FROM.to_string(),
+            public_url: None,
         }
     }
 }
@@ -45,6 +60,7 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub metrics: Arc<middleware::Metrics>,
     pub openapi: Arc<String>,
+    pub mail: Arc<mail::Outgoing>,
 }
 
 /// The server, bound and ready to run.
@@ -52,6 +68,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     port: u16,
+    sender: Option<(Arc<App>, caucus_app::mail::Mailer, Arc<mail::Outgoing>)>,
 }
 
 impl Application {
@@ -64,11 +81,25 @@ impl Application {
             .local_addr()
             .map_err(|e| WebError::Bind(config.bind.clone(), e))?
             .port();
-        let router = router(app, config);
+        let mailer = match &config.smtp_url {
+            Some(url) => Some(
+                caucus_app::mail::Mailer::from_url(url, &config.mail_from)
+                    .map_err(|e| WebError::Mail(e.to_string()))?,
+            ),
+            None => None,
+        };
+        let host = config.bind.rsplit_once(':').map_or("127.0.0.1", |(h, _)| h);
+        let base_url = config
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{host}:{port}"));
+        let state = state(app, config, base_url);
+        let sender = mailer.map(|m| (state.app.clone(), m, state.mail.clone()));
         Ok(Application {
             listener,
-            router,
+            router: routes(state),
             port,
+            sender,
         })
     }
 
@@ -81,13 +112,20 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(
+        let sender = self
+            .sender
+            .map(|(app, mailer, outgoing)| tokio::spawn(mail::run(app, mailer, outgoing)));
+        let served = axum::serve(
             self.listener,
             self.router
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await
+        .await;
+        if let Some(task) = sender {
+            task.abort();
+        }
+        served
     }
 }
 
@@ -115,16 +153,34 @@ pub async fn shutdown_signal() {
 
 /// Every route of the application, with the layers every response passes through.
 pub fn router(app: App, config: Config) -> Router {
-    let (api, openapi) = api::router().split_for_parts();
+    let base_url = config
+        .public_url
+        .clone()
+        .unwrap_or_else(|| format!("http://{}", config.bind));
+    routes(state(app, config, base_url))
+}
+
+fn state(app: App, config: Config, base_url: String) -> AppState {
+    let (_, openapi) = api::router().split_for_parts();
     let openapi = openapi
         .to_pretty_json()
         .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"));
-    let state = AppState {
+    let mail = Arc::new(mail::Outgoing {
+        base_url,
+        smtp: config.smtp_url.is_some(),
+        wake: tokio::sync::Notify::new(),
+    });
+    AppState {
         app: Arc::new(app),
         config: Arc::new(config),
         metrics: Arc::new(middleware::Metrics::default()),
         openapi: Arc::new(openapi),
-    };
+        mail,
+    }
+}
+
+fn routes(state: AppState) -> Router {
+    let (api, _) = api::router().split_for_parts();
     Router::new()
         .merge(api)
         .merge(pages::router())

@@ -172,7 +172,14 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     println!("\n7. Serving the demo (Ctrl-C stops it)");
-    crate::commands::serve::serve(app, &args.bind, false).await
+    crate::commands::serve::serve(
+        app,
+        caucus_web::Config {
+            bind: args.bind.clone(),
+            ..caucus_web::Config::default()
+        },
+    )
+    .await
 }
 
 /// One demo login, as printed and written with `--logins`.

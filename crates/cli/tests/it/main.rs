@@ -4,9 +4,11 @@
 
 mod support;
 
+mod account;
 mod backup;
 mod browser;
 mod count;
+mod mail;
 mod members;
 mod register;
 mod web;

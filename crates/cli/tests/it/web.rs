@@ -89,7 +89,7 @@ impl Server {
             app.clone(),
             Config {
                 bind: "127.0.0.1:0".to_string(),
-                secure_cookies: false,
+                ..Config::default()
             },
         )
         .await

@@ -22,10 +22,16 @@ use crate::error::{page_error, ReasonBody};
 use crate::AppState;
 
 mod export;
+mod outbox;
+mod password_reset;
+mod second_factor;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(export::router())
+        .merge(outbox::router())
+        .merge(password_reset::router())
+        .merge(second_factor::router())
         .route("/", get(dashboard))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
@@ -57,6 +63,19 @@ impl Layout {
             email: Some(s.email.clone()),
             csrf: s.csrf.clone(),
         }
+    }
+}
+
+/// A use case's sentence as a sentence of the page.
+fn sentence(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => {
+            let rest: String = c.collect();
+            let end = if rest.ends_with('.') { "" } else { "." };
+            format!("{}{rest}{end}", first.to_uppercase())
+        }
+        None => String::new(),
     }
 }
 
@@ -100,11 +119,26 @@ pub fn error_page(status: StatusCode, message: &str, reasons: &[ReasonBody]) -> 
     )
 }
 
-/// The session, or a redirect to the login page.
+/// The session, or a redirect to the login page (or to enrolment, for a session that may only
+/// enrol a second factor).
 async fn require_session(state: &AppState, headers: &HeaderMap) -> Result<PageSession, Response> {
     match auth::page_session(state, headers).await {
         Ok(Some(s)) => Ok(s),
-        Ok(None) => Err(Redirect::to("/login").into_response()),
+        Ok(None) => {
+            let enrolling = match auth::cookie(headers, SESSION_COOKIE) {
+                Some(token) => caucus_app::second_factor::any_session(&state.app, token)
+                    .await
+                    .map_err(page_error)?
+                    .is_some_and(|(_, _, enrol_only)| enrol_only),
+                None => false,
+            };
+            let to = if enrolling {
+                second_factor::PATH
+            } else {
+                "/login"
+            };
+            Err(Redirect::to(to).into_response())
+        }
         Err(e) => Err(page_error(e)),
     }
 }
@@ -171,7 +205,7 @@ async fn login(
     }
     let address = peer.ip().to_string();
     let totp = form.totp.trim();
-    let outcome = accounts::log_in(
+    let outcome = accounts::verify(
         &state.app,
         &Login {
             email: &form.email,
@@ -181,8 +215,9 @@ async fn login(
         },
     )
     .await;
-    let account_id = match outcome {
-        Ok(id) => id,
+    let (account_id, must_enrol) = match outcome {
+        Ok(accounts::Verified::Account(id)) => (id, false),
+        Ok(accounts::Verified::MustEnrol(id)) => (id, true),
         Err(e @ (AppError::Unauthenticated(_) | AppError::TooManyAttempts(_))) => {
             let status = match e {
                 AppError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
@@ -193,19 +228,28 @@ async fn login(
         Err(e) => return page_error(e),
     };
     let replacing = auth::cookie(&headers, SESSION_COOKIE);
-    let session = match accounts::start_session(&state.app, account_id, replacing).await {
+    let (session, seconds, to) = if must_enrol {
+        (
+            caucus_app::second_factor::start_enrolment_session(&state.app, account_id, replacing)
+                .await,
+            caucus_app::second_factor::ENROLMENT_SESSION_SECONDS,
+            second_factor::PATH,
+        )
+    } else {
+        (
+            accounts::start_session(&state.app, account_id, replacing).await,
+            accounts::SESSION_SECONDS,
+            "/",
+        )
+    };
+    let session = match session {
         Ok(s) => s,
         Err(e) => return page_error(e),
     };
-    let mut response = Redirect::to("/").into_response();
+    let mut response = Redirect::to(to).into_response();
     let secure = state.config.secure_cookies;
     for cookie in [
-        auth::set_cookie(
-            SESSION_COOKIE,
-            &session.token,
-            accounts::SESSION_SECONDS,
-            secure,
-        ),
+        auth::set_cookie(SESSION_COOKIE, &session.token, seconds, secure),
         auth::set_cookie(LOGIN_CSRF_COOKIE, "", 0, secure),
     ] {
         if let Ok(v) = HeaderValue::from_str(&cookie) {

@@ -1,0 +1,257 @@
+//! Enrolling a TOTP second factor and the recovery codes that stand in for it. Enrolment shows a
+//! secret (as a QR code and as text) that becomes the account's only once a code from it has been
+//! confirmed; confirming issues ten recovery codes, shown once, kept as hashes, each good for one
+//! login. A staff or officer account without a second factor gets, at login, a session that may only
+//! enrol one.
+use caucus_store::accounts as account_store;
+use caucus_store::audit::{self, NewEvent};
+use caucus_store::second_factor as store;
+use qrcode::render::svg;
+use qrcode::QrCode;
+
+use crate::accounts::{check_totp, new_totp_secret, random_hex, token_hash, Session};
+use crate::{App, AppError, Result};
+
+/// Recovery codes issued at enrolment.
+pub const RECOVERY_CODES: usize = 10;
+/// How long a session that may only enrol lasts.
+pub const ENROLMENT_SESSION_SECONDS: i64 = 30 * 60;
+/// The issuer authenticator apps show beside the account.
+pub const ISSUER: &str = "caucus";
+
+/// What the enrolment page shows: the secret to type in, and the URI its QR code carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Enrolment {
+    pub secret: String,
+    pub uri: String,
+}
+
+/// The `otpauth://` URI authenticator apps read from a QR code (SHA-1, 6 digits, 30 s: what
+/// `accounts::check_totp` checks).
+pub fn otpauth_uri(email: &str, secret: &str) -> String {
+    let label: String =
+        url::form_urlencoded::byte_serialize(format!("{ISSUER}:{email}").as_bytes())
+            .collect::<String>()
+            .replace('+', "%20");
+    format!(
+        "otpauth://totp/{label}?secret={secret}&issuer={ISSUER}&algorithm=SHA1&digits=6&period=30"
+    )
+}
+
+/// The QR code of `text` as an SVG document (dark modules on white, with the quiet zone).
+pub fn qr_svg(text: &str) -> Result<String> {
+    let code = QrCode::new(text.as_bytes())
+        .map_err(|e| AppError::Invalid(format!("cannot make a QR code: {e}")))?;
+    Ok(code
+        .render::<svg::Color>()
+        .min_dimensions(240, 240)
+        .dark_color(svg::Color("#000"))
+        .light_color(svg::Color("#fff"))
+        .build())
+}
+
+/// The enrolment in progress for the account (the same secret until confirmed, so reloading the
+/// page does not invalidate a code already scanned), or a new one.
+pub async fn begin(app: &App, account_id: i64) -> Result<Enrolment> {
+    let account = account_store::by_id(&app.store, account_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("account {account_id}")))?;
+    if account.totp_enrolled {
+        return Err(AppError::Invalid(
+            "this account already has a second factor".to_string(),
+        ));
+    }
+    let secret = match store::pending_secret(&app.store, account_id).await? {
+        Some(s) => s,
+        None => {
+            let s = new_totp_secret();
+            store::set_pending_secret(&app.store, account_id, &s).await?;
+            s
+        }
+    };
+    Ok(Enrolment {
+        uri: otpauth_uri(&account.email, &secret),
+        secret,
+    })
+}
+
+/// A recovery code as shown: 16 hex digits in groups of four.
+fn new_recovery_code() -> String {
+    let hex = random_hex(8);
+    let groups: Vec<&str> = (0..4).map(|i| &hex[i * 4..i * 4 + 4]).collect();
+    groups.join("-")
+}
+
+/// The hash kept of a recovery code, read leniently (case, spaces and dashes ignored).
+pub fn recovery_code_hash(code: &str) -> String {
+    let plain: String = code
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_lowercase())
+        .collect();
+    token_hash(&format!("recovery:{plain}"))
+}
+
+/// Whether `code` is shaped like a recovery code (rather than a 6-digit TOTP code).
+pub fn looks_like_recovery_code(code: &str) -> bool {
+    code.chars().filter(|c| c.is_ascii_hexdigit()).count() == 16
+}
+
+/// Activates the pending secret if `code` is right for it; returns the recovery codes (shown once).
+pub async fn confirm(app: &App, account_id: i64, code: &str) -> Result<Vec<String>> {
+    let secret = store::pending_secret(&app.store, account_id)
+        .await?
+        .ok_or_else(|| {
+            AppError::Invalid("there is no enrolment in progress: start again".to_string())
+        })?;
+    let now = app.clock.now();
+    if !check_totp(&secret, code, now.unix_timestamp() as u64) {
+        return Err(AppError::Invalid(
+            "that code is not right: check the time on your device and try the current code"
+                .to_string(),
+        ));
+    }
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| recovery_code_hash(c)).collect();
+    let mut tx = app.store.begin().await?;
+    if !store::activate(&mut tx, account_id, &secret).await? {
+        return Err(AppError::Invalid(
+            "the enrolment changed meanwhile (another page?): start again".to_string(),
+        ));
+    }
+    store::replace_recovery_codes(&mut tx, account_id, &hashes, now.unix_timestamp()).await?;
+    audit::append(
+        &mut tx,
+        NewEvent {
+            occurred_at: crate::clock::stamp(now),
+            actor: format!("account:{account_id}"),
+            action: "account.second_factor_enrol".into(),
+            subject: format!("account:{account_id}"),
+            unit: None,
+            before: None,
+            after: None,
+            detail: serde_json::json!({ "recovery_codes": RECOVERY_CODES }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(codes)
+}
+
+/// Uses one of the account's recovery codes for a login; whether it was a good, unused one.
+/// Audited, so the owner and the auditor can see that one was spent.
+pub async fn use_recovery_code(app: &App, account_id: i64, code: &str) -> Result<bool> {
+    let now = app.clock.now();
+    let mut tx = app.store.begin().await?;
+    if !store::use_recovery_code(
+        &mut tx,
+        account_id,
+        &recovery_code_hash(code),
+        now.unix_timestamp(),
+    )
+    .await?
+    {
+        return Ok(false);
+    }
+    audit::append(
+        &mut tx,
+        NewEvent {
+            occurred_at: crate::clock::stamp(now),
+            actor: format!("account:{account_id}"),
+            action: "account.recovery_code_use".into(),
+            subject: format!("account:{account_id}"),
+            unit: None,
+            before: None,
+            after: None,
+            detail: serde_json::json!({}),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Whether the account has a second factor.
+pub async fn is_enrolled(app: &App, account_id: i64) -> Result<bool> {
+    Ok(account_store::by_id(&app.store, account_id)
+        .await?
+        .is_some_and(|a| a.totp_enrolled))
+}
+
+pub async fn recovery_codes_left(app: &App, account_id: i64) -> Result<i64> {
+    Ok(store::recovery_codes_left(&app.store, account_id).await?)
+}
+
+/// Starts a session that may only enrol a second factor (replacing the browser's old one).
+pub async fn start_enrolment_session(
+    app: &App,
+    account_id: i64,
+    replacing: Option<&str>,
+) -> Result<Session> {
+    if let Some(old) = replacing {
+        account_store::delete_session(&app.store, &token_hash(old)).await?;
+    }
+    let now = app.clock.now();
+    let token = random_hex(32);
+    let csrf_token = random_hex(32);
+    let expires_at = now + time::Duration::seconds(ENROLMENT_SESSION_SECONDS);
+    store::insert_enrolment_session(
+        &app.store,
+        &token_hash(&token),
+        account_id,
+        &csrf_token,
+        now.unix_timestamp(),
+        expires_at.unix_timestamp(),
+    )
+    .await?;
+    Ok(Session {
+        token,
+        csrf_token,
+        expires_at,
+    })
+}
+
+/// A live session of either kind: (account, CSRF token, whether it may only enrol).
+pub async fn any_session(app: &App, token: &str) -> Result<Option<(i64, String, bool)>> {
+    let now = app.clock.now().unix_timestamp();
+    Ok(store::any_live_session(&app.store, &token_hash(token), now).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_otpauth_uri_names_the_issuer_and_account_and_carries_the_secret() {
+        let uri = otpauth_uri("ann.lee@example.org", "JBSWY3DPEHPK3PXP");
+        assert_eq!(
+            uri,
+            "otpauth://totp/caucus%3Aann.lee%40example.org?secret=JBSWY3DPEHPK3PXP\
+             &issuer=caucus&algorithm=SHA1&digits=6&period=30"
+        );
+    }
+
+    #[test]
+    fn the_qr_code_is_an_svg_document_without_script() {
+        let svg = qr_svg(&otpauth_uri("a@b.org", "JBSWY3DPEHPK3PXP")).unwrap();
+        assert!(svg.contains("<svg"));
+        assert!(svg.ends_with("</svg>"));
+        assert!(!svg.to_lowercase().contains("script"));
+    }
+
+    #[test]
+    fn recovery_codes_are_read_leniently_and_told_from_totp_codes() {
+        let code = new_recovery_code();
+        assert_eq!(code.len(), 19);
+        assert!(looks_like_recovery_code(&code));
+        assert!(!looks_like_recovery_code("123456"));
+        assert_eq!(
+            recovery_code_hash(&code),
+            recovery_code_hash(&code.to_uppercase().replace('-', " "))
+        );
+        assert_ne!(
+            recovery_code_hash(&code),
+            recovery_code_hash(&new_recovery_code())
+        );
+    }
+}

@@ -1,0 +1,180 @@
+//! The second factor on every engine: an officer without one is taken to enrolment at login and can
+//! do nothing else; the QR code is an SVG image of the otpauth URI with the secret the page shows;
+//! a code confirms it and yields recovery codes shown once, each good for one login.
+use caucus_app::second_factor::{otpauth_uri, qr_svg, RECOVERY_CODES};
+use caucus_domain::policy::Role;
+use caucus_store::audit;
+use regex::Regex;
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::mail::{account, app, Served, PASSWORD};
+
+#[tokio::test]
+async fn an_officer_without_a_second_factor_enrols_with_the_qr_code_and_logs_in_with_a_recovery_code(
+) {
+    let key = Regex::new(r#"<code class="secret">([A-Z2-7]+)</code>"#).unwrap();
+    let recovery =
+        Regex::new(r"<li>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</li>").unwrap();
+    for db in caucus_testkit::databases().await {
+        let app = app(&db.url).await;
+        let email = "officer@example.org";
+        // A member's account, then an auditor's grant: a role that needs a second factor.
+        assert!(account(&app, email, Role::Member).await.is_none());
+        assert!(account(&app, email, Role::Auditor).await.is_none());
+        let served = Served::start(&app, None).await;
+
+        // The API refuses the login; the web login leads to enrolment and nowhere else.
+        let api = served
+            .client
+            .post(served.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+        assert!(api.text().await.unwrap().contains("enrol"));
+        let login = served.log_in(email, PASSWORD, "").await;
+        assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+        assert_eq!(login.location.as_deref(), Some("/account/second-factor"));
+        let enrolling = format!("caucus_session={}", login.cookie("caucus_session").unwrap());
+        for path in ["/", "/members", "/admin/outbox"] {
+            let p = served.get(path, &enrolling).await;
+            assert_eq!(p.status, StatusCode::SEE_OTHER, "{path}");
+            assert_eq!(p.location.as_deref(), Some("/account/second-factor"));
+        }
+
+        // The page: the QR code as an image of our own, the key as text, no script.
+        let page = served.get("/account/second-factor", &enrolling).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("src=\"/account/second-factor/qr.svg\""));
+        assert!(!page.body.contains("<script"));
+        assert!(page.csp.contains("default-src 'none'") && page.csp.contains("img-src 'self'"));
+        let secret = key
+            .captures(&page.body)
+            .unwrap_or_else(|| panic!("no key on the page:\n{}", page.body))[1]
+            .to_string();
+        let qr = served
+            .get("/account/second-factor/qr.svg", &enrolling)
+            .await;
+        assert_eq!(qr.status, StatusCode::OK);
+        assert_eq!(qr.content_type, "image/svg+xml");
+        assert_eq!(qr.body, qr_svg(&otpauth_uri(email, &secret)).unwrap());
+        // Reloading keeps the same secret (a code already scanned stays good).
+        let reloaded = served.get("/account/second-factor", &enrolling).await;
+        assert!(reloaded.body.contains(&secret));
+
+        // A wrong code is refused; the right one activates it and shows the recovery codes once.
+        let csrf = page.hidden("csrf");
+        let right = served.code(&secret);
+        let wrong = if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        let refused = served
+            .post(
+                "/account/second-factor",
+                &enrolling,
+                &[("csrf", &csrf), ("code", wrong)],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.body.contains("not right"));
+        let forged = served
+            .post(
+                "/account/second-factor",
+                &enrolling,
+                &[("csrf", "forged"), ("code", &right)],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let confirmed = served
+            .post(
+                "/account/second-factor",
+                &enrolling,
+                &[("csrf", &csrf), ("code", &right)],
+            )
+            .await;
+        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+        let codes: Vec<String> = recovery
+            .captures_iter(&confirmed.body)
+            .map(|c| c[1].to_string())
+            .collect();
+        assert_eq!(codes.len(), RECOVERY_CODES);
+        // The enrolling session became a full one under a new token.
+        let full = format!(
+            "caucus_session={}",
+            confirmed.cookie("caucus_session").unwrap()
+        );
+        assert_ne!(full, enrolling);
+        assert_eq!(served.get("/", &full).await.status, StatusCode::OK);
+        assert_eq!(
+            served.get("/", &enrolling).await.status,
+            StatusCode::SEE_OTHER
+        );
+        let status = served.get("/account/second-factor", &full).await;
+        assert!(
+            status.body.contains("Unused recovery codes: 10"),
+            "{}",
+            status.body
+        );
+        assert!(
+            !status.body.contains(&codes[0]),
+            "recovery codes are shown once"
+        );
+        assert_eq!(
+            served
+                .get("/account/second-factor/qr.svg", &full)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+
+        // Logging in now needs the code, or a recovery code, each of which works once.
+        assert_eq!(
+            served.log_in(email, PASSWORD, "").await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let with_recovery = served.log_in(email, PASSWORD, &codes[0]).await;
+        assert_eq!(with_recovery.status, StatusCode::SEE_OTHER);
+        assert_eq!(with_recovery.location.as_deref(), Some("/"));
+        assert_eq!(
+            served.log_in(email, PASSWORD, &codes[0]).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        let with_totp = served.log_in(email, PASSWORD, &served.code(&secret)).await;
+        assert_eq!(with_totp.location.as_deref(), Some("/"));
+        let api = served
+            .client
+            .post(served.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": PASSWORD, "totp": codes[1].to_uppercase()}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::CREATED);
+        let status = served.get("/account/second-factor", &full).await;
+        assert!(
+            status.body.contains("Unused recovery codes: 8"),
+            "{}",
+            status.body
+        );
+
+        // Audited, without the codes.
+        let log = audit::list(&app.store, 0, 10_000).await.unwrap();
+        let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+        assert!(actions.contains(&"account.second_factor_enrol"));
+        assert_eq!(
+            actions
+                .iter()
+                .filter(|a| **a == "account.recovery_code_use")
+                .count(),
+            2
+        );
+        let text = format!("{log:?}");
+        assert!(codes.iter().all(|c| !text.contains(c.as_str())));
+        assert!(!text.contains(&secret));
+        served.stop().await;
+        app.store.close().await;
+    }
+}

@@ -1,0 +1,226 @@
+//! Enrolling a second factor: the page with the QR code (an SVG image served by its own route, so
+//! the page needs no inline script or data URI), the secret as text for typing in, the form that
+//! confirms a code, and the recovery codes shown once after. A session that may only enrol (a staff
+//! or officer account without a second factor, just logged in) becomes a full one on confirming.
+use askama::Template;
+use axum::extract::{Form, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use axum::Router;
+use caucus_app::{accounts, second_factor, AppError};
+use serde::Deserialize;
+
+use super::{error_page, render, Layout};
+use crate::auth::{self, SESSION_COOKIE};
+use crate::error::page_error;
+use crate::AppState;
+
+pub const PATH: &str = "/account/second-factor";
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(PATH, get(show).post(confirm))
+        .route("/account/second-factor/qr.svg", get(qr))
+}
+
+/// A session of either kind.
+struct AnySession {
+    account_id: i64,
+    email: String,
+    token: String,
+    csrf: String,
+    enrol_only: bool,
+}
+
+async fn any_session(state: &AppState, headers: &HeaderMap) -> Result<AnySession, Response> {
+    let Some(token) = auth::cookie(headers, SESSION_COOKIE) else {
+        return Err(Redirect::to("/login").into_response());
+    };
+    let (account_id, csrf, enrol_only) = match second_factor::any_session(&state.app, token).await {
+        Ok(Some(s)) => s,
+        Ok(None) => return Err(Redirect::to("/login").into_response()),
+        Err(e) => return Err(page_error(e)),
+    };
+    let (email, _) = accounts::actor(&state.app, account_id)
+        .await
+        .map_err(page_error)?;
+    Ok(AnySession {
+        account_id,
+        email,
+        token: token.to_string(),
+        csrf,
+        enrol_only,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+struct SecondFactorPage<'a> {
+    layout: Layout,
+    enrol_only: bool,
+    /// The secret to type in, while enrolling.
+    secret: Option<&'a str>,
+    /// The recovery codes just issued, shown this once.
+    codes: &'a [String],
+    /// Recovery codes left, once enrolled.
+    left: i64,
+    problem: Option<&'a str>,
+}
+
+fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+fn layout(s: &AnySession) -> Layout {
+    Layout {
+        title: "Second factor".to_string(),
+        email: Some(s.email.clone()),
+        csrf: s.csrf.clone(),
+    }
+}
+
+async fn enrolment_page(state: &AppState, s: &AnySession, problem: Option<&str>) -> Response {
+    let status = if problem.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    match second_factor::is_enrolled(&state.app, s.account_id).await {
+        Ok(true) => {
+            let left = match second_factor::recovery_codes_left(&state.app, s.account_id).await {
+                Ok(n) => n,
+                Err(e) => return page_error(e),
+            };
+            return no_store(render(
+                status,
+                &SecondFactorPage {
+                    layout: layout(s),
+                    enrol_only: s.enrol_only,
+                    secret: None,
+                    codes: &[],
+                    left,
+                    problem,
+                },
+            ));
+        }
+        Ok(false) => {}
+        Err(e) => return page_error(e),
+    }
+    match second_factor::begin(&state.app, s.account_id).await {
+        Ok(enrolment) => no_store(render(
+            status,
+            &SecondFactorPage {
+                layout: layout(s),
+                enrol_only: s.enrol_only,
+                secret: Some(&enrolment.secret),
+                codes: &[],
+                left: 0,
+                problem,
+            },
+        )),
+        Err(e) => page_error(e),
+    }
+}
+
+async fn show(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    match any_session(&state, &headers).await {
+        Ok(s) => enrolment_page(&state, &s, None).await,
+        Err(r) => r,
+    }
+}
+
+async fn qr(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match any_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let svg = match second_factor::begin(&state.app, s.account_id).await {
+        Ok(e) => second_factor::qr_svg(&e.uri),
+        Err(e) => Err(e),
+    };
+    match svg {
+        Ok(svg) => no_store(
+            (
+                [(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("image/svg+xml"),
+                )],
+                svg,
+            )
+                .into_response(),
+        ),
+        Err(AppError::Invalid(why)) => error_page(StatusCode::NOT_FOUND, &why, &[]),
+        Err(e) => page_error(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ConfirmForm {
+    csrf: String,
+    code: String,
+}
+
+async fn confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<ConfirmForm>,
+) -> Response {
+    let s = match any_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !auth::same_secret(&s.csrf, &form.csrf) {
+        return error_page(
+            StatusCode::FORBIDDEN,
+            "The form had expired or did not come from this site. Please go back and try again.",
+            &[],
+        );
+    }
+    let codes = match second_factor::confirm(&state.app, s.account_id, form.code.trim()).await {
+        Ok(codes) => codes,
+        Err(AppError::Invalid(why)) => {
+            return enrolment_page(&state, &s, Some(&super::sentence(&why))).await
+        }
+        Err(e) => return page_error(e),
+    };
+    // The session that could only enrol becomes a full one, under a new token.
+    let (csrf, cookie) = if s.enrol_only {
+        match accounts::start_session(&state.app, s.account_id, Some(&s.token)).await {
+            Ok(session) => (
+                session.csrf_token,
+                Some(auth::set_cookie(
+                    SESSION_COOKIE,
+                    &session.token,
+                    accounts::SESSION_SECONDS,
+                    state.config.secure_cookies,
+                )),
+            ),
+            Err(e) => return page_error(e),
+        }
+    } else {
+        (s.csrf.clone(), None)
+    };
+    let mut response = no_store(render(
+        StatusCode::OK,
+        &SecondFactorPage {
+            layout: Layout {
+                title: "Your recovery codes".to_string(),
+                email: Some(s.email.clone()),
+                csrf,
+            },
+            enrol_only: false,
+            secret: None,
+            codes: &codes,
+            left: codes.len() as i64,
+            problem: None,
+        },
+    ));
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
