@@ -4,7 +4,10 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod accounts;
+pub mod api_tokens;
+pub mod audit_logs;
 pub mod clock;
+pub mod dashboard;
 pub mod geography_import;
 pub mod member_export;
 pub mod member_history;
@@ -16,6 +19,7 @@ pub mod offices;
 pub mod progress;
 pub mod reallocate;
 pub mod records;
+pub mod transitions;
 pub mod unit_names;
 
 use caucus_domain::decision::Decision;

@@ -4,6 +4,8 @@
 
 mod support;
 
+mod access_matrix;
+mod api_v1;
 mod backup;
 mod count;
 mod members;

@@ -15,33 +15,33 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use tokio::sync::oneshot;
 
-const PASSWORD: &str = "a long test password";
+pub(crate) const PASSWORD: &str = "a long test password";
 
 /// The units and members the tests address: Liverpool's first branch, its CLP, the city council's
 /// area and region; a member of that branch and one living outside Liverpool.
-struct Places {
-    branch: String,
-    clp: String,
-    local_authority: String,
-    region: String,
-    in_branch: String,
-    outside: String,
+pub(crate) struct Places {
+    pub(crate) branch: String,
+    pub(crate) clp: String,
+    pub(crate) local_authority: String,
+    pub(crate) region: String,
+    pub(crate) in_branch: String,
+    pub(crate) outside: String,
 }
 
-struct Server {
-    base: String,
-    client: Client,
-    app: App,
-    places: Places,
+pub(crate) struct Server {
+    pub(crate) base: String,
+    pub(crate) client: Client,
+    pub(crate) app: App,
+    pub(crate) places: Places,
     /// Role -> (email, TOTP secret).
-    logins: BTreeMap<Role, (String, Option<String>)>,
+    pub(crate) logins: BTreeMap<Role, (String, Option<String>)>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
 impl Server {
     /// Builds a register with the real binary, creates one account per role, and serves it.
-    async fn start(url: &str) -> Server {
+    pub(crate) async fn start(url: &str) -> Server {
         with_l_area(url);
         let dir = tempfile::tempdir().unwrap();
         let file = generate(dir.path(), 400, 0, 3);
@@ -114,16 +114,16 @@ impl Server {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// The TOTP code the server expects now (its clock keeps today's date fixed).
-    fn code(&self, secret: &str) -> String {
+    pub(crate) fn code(&self, secret: &str) -> String {
         totp_code(secret, self.app.clock.now().unix_timestamp() as u64).unwrap()
     }
 
-    async fn log_in(&self, role: Role) -> String {
+    pub(crate) async fn log_in(&self, role: Role) -> String {
         let (email, secret) = &self.logins[&role];
         let body = json!({
             "email": email,
@@ -143,7 +143,7 @@ impl Server {
         v["token"].as_str().unwrap().to_string()
     }
 
-    async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get(&self, path: &str, token: &str) -> (StatusCode, Value) {
         let r = self
             .client
             .get(self.url(path))
@@ -155,7 +155,7 @@ impl Server {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
         }
@@ -589,7 +589,7 @@ async fn health_readiness_headers_openapi_and_throttling() {
         .text()
         .await
         .unwrap()
-        .contains("caucus_http_requests_total{status=\"2xx\"}"));
+        .contains("caucus_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"}"));
     let r = s
         .client
         .get(s.url("/static/caucus.css"))
