@@ -4,7 +4,10 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod accounts;
+pub mod api_tokens;
+pub mod audit_logs;
 pub mod clock;
+pub mod dashboard;
 pub mod geography_import;
 pub mod mail;
 pub mod member_export;
@@ -19,6 +22,7 @@ pub mod progress;
 pub mod reallocate;
 pub mod records;
 pub mod second_factor;
+pub mod transitions;
 pub mod unit_names;
 
 use caucus_domain::decision::Decision;

@@ -20,4 +20,5 @@ pub mod postcode;
 pub mod rulebook;
 pub mod status;
 pub mod suspension;
+pub mod token_scope;
 pub mod unit;

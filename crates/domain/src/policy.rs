@@ -69,6 +69,13 @@ impl Role {
         )
     }
 
+    /// May this role record a change of a member's status (a suspension, a lapse, a readmission) for
+    /// the members in the scope of its grant? Membership decisions are the General Secretary's
+    /// nationally and the regional director's in their region (SPEC 1); unit officers read only.
+    pub fn changes_member_status(self) -> bool {
+        matches!(self, Role::RegionalDirector | Role::GeneralSecretary)
+    }
+
     /// Why a role that may not read members' records may not, as a sentence.
     fn member_records_refusal(self) -> (&'static str, &'static str) {
         match self {
@@ -100,6 +107,7 @@ crate::spelled_enum!(
         ReadUnit => "read_unit",
         ManageAccounts => "manage_accounts",
         ReadAuditLog => "read_audit_log",
+        ChangeMemberStatus => "change_member_status",
     }
 );
 
@@ -200,6 +208,30 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource, on: Date) -> Deci
     Decision::deny(refusals)
 }
 
+/// Could a grant of `role`, over every unit, ever allow `action`? What a token's scope may be asked
+/// for: a scope no grant of the owner could use is refused when the token is made.
+pub fn role_may_ever(role: Role, action: Action) -> bool {
+    let national = Grant {
+        role,
+        unit: None,
+        valid_from: Date::MIN,
+        valid_until: None,
+    };
+    let resource = match action {
+        Action::ReadMember | Action::ChangeMemberStatus => Resource::Member {
+            member_id: 0,
+            units: Vec::new(),
+        },
+        Action::ListMembers | Action::ReadUnit => Resource::Unit {
+            kind: UnitKind::National,
+            units: Vec::new(),
+        },
+        Action::ManageAccounts => Resource::Accounts,
+        Action::ReadAuditLog => Resource::AuditLog,
+    };
+    permits(&national, action, &resource).is_ok()
+}
+
 /// What one grant in force says about the request.
 fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason, Reason> {
     let role = grant.role;
@@ -231,6 +263,31 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
             Ok(Reason::new(
                 clause,
                 format!("{} covers {what}", grant.describe()),
+            ))
+        }
+        (Action::ChangeMemberStatus, Resource::Member { units, .. }) => {
+            if !role.reads_member_records() {
+                let (clause, why) = role.member_records_refusal();
+                return Err(Reason::new(clause, format!("a {role} {why}")));
+            }
+            if !role.changes_member_status() {
+                return Err(Reason::new(
+                    ACCESS_ROLES,
+                    format!("a {role} may not change a member's status"),
+                ));
+            }
+            if !grant.covers(units) {
+                return Err(Reason::new(
+                    ACCESS_GRANTS,
+                    format!("{} does not cover this member", grant.describe()),
+                ));
+            }
+            Ok(Reason::new(
+                ACCESS_GRANTS,
+                format!(
+                    "{} covers changes to this member's status",
+                    grant.describe()
+                ),
             ))
         }
         // The directory of units holds no personal data: every role in force may read it.
@@ -493,6 +550,61 @@ mod tests {
             )
             .allowed
         );
+    }
+
+    #[test]
+    fn only_the_general_secretary_and_a_regional_director_change_status_within_their_grant() {
+        let region = actor(vec![grant(Role::RegionalDirector, Some((2, "E12000002")))]);
+        let d = can(
+            &region,
+            Action::ChangeMemberStatus,
+            &member(10, BRANCH_5_MEMBER),
+            ON,
+        );
+        assert!(d.allowed, "{d:?}");
+        let elsewhere = member(11, &[9, 8, 1]);
+        assert!(!can(&region, Action::ChangeMemberStatus, &elsewhere, ON).allowed);
+        let national = actor(vec![grant(Role::GeneralSecretary, None)]);
+        assert!(can(&national, Action::ChangeMemberStatus, &elsewhere, ON).allowed);
+        let secretary = actor(vec![grant(Role::ClpSecretary, Some((4, "pcon2024:E1")))]);
+        let d = can(
+            &secretary,
+            Action::ChangeMemberStatus,
+            &member(10, BRANCH_5_MEMBER),
+            ON,
+        );
+        assert!(!d.allowed);
+        assert_eq!(
+            d.reasons[0].message,
+            "a clp_secretary may not change a member's status"
+        );
+        let mut own = actor(vec![grant(Role::Member, None)]);
+        own.member_id = Some(10);
+        assert!(
+            !can(
+                &own,
+                Action::ChangeMemberStatus,
+                &member(10, BRANCH_5_MEMBER),
+                ON
+            )
+            .allowed,
+            "reading your own record is not changing it"
+        );
+    }
+
+    #[test]
+    fn what_a_role_may_ever_do_agrees_with_the_policy() {
+        assert!(role_may_ever(Role::Auditor, Action::ReadAuditLog));
+        assert!(!role_may_ever(Role::Admin, Action::ReadAuditLog));
+        assert!(!role_may_ever(Role::Admin, Action::ReadMember));
+        assert!(role_may_ever(Role::Admin, Action::ManageAccounts));
+        assert!(role_may_ever(Role::BranchSecretary, Action::ListMembers));
+        assert!(!role_may_ever(
+            Role::BranchSecretary,
+            Action::ChangeMemberStatus
+        ));
+        assert!(role_may_ever(Role::Member, Action::ReadUnit));
+        assert!(!role_may_ever(Role::Member, Action::ReadMember));
     }
 
     #[test]

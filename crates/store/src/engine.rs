@@ -154,12 +154,34 @@ impl Store {
         Ok(())
     }
 
+    /// The pool's use, for `/metrics`: connections open, of them idle, and the most it opens.
+    pub fn pool_use(&self) -> PoolUse {
+        let (size, idle, max) = crate::on_pool!(self, |p| (
+            p.size(),
+            p.num_idle(),
+            p.options().get_max_connections()
+        ));
+        PoolUse {
+            size,
+            idle: u32::try_from(idle).unwrap_or(u32::MAX),
+            max,
+        }
+    }
+
     pub async fn close(&self) {
         match self {
             Store::Sqlite(p) => p.close().await,
             Store::Postgres(p) => p.close().await,
         }
     }
+}
+
+/// How many connections the pool holds and how many of them are idle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolUse {
+    pub size: u32,
+    pub idle: u32,
+    pub max: u32,
 }
 
 impl Tx {

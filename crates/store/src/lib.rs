@@ -7,10 +7,13 @@
 mod engine;
 
 pub mod accounts;
+pub mod api_tokens;
 pub mod audit;
 pub mod backup;
+pub mod counts;
 pub mod geography;
 pub mod imports;
+pub mod logs;
 pub mod member_batches;
 pub mod members;
 pub mod offices;
@@ -21,7 +24,7 @@ pub mod schema_parity;
 pub mod second_factor;
 pub mod units;
 
-pub use engine::{Engine, Store, Tx};
+pub use engine::{Engine, PoolUse, Store, Tx};
 pub use sqlx::Error as SqlxError;
 
 /// What can go wrong in storage, in words an operator can act on.

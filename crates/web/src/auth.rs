@@ -1,11 +1,13 @@
 //! Who is asking. The API reads a bearer token; pages read the session cookie and check the CSRF
 //! token every form carries. Both resolve to the account's `Actor`, which the use cases hand to the
 //! access policy; nothing here decides what anyone may see.
-use axum::extract::FromRequestParts;
+use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use caucus_app::accounts;
+use caucus_app::{accounts, api_tokens};
 use caucus_domain::policy::Actor;
+use caucus_domain::token_scope::{check_held, Scope};
+use std::collections::BTreeSet;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -14,11 +16,13 @@ pub const SESSION_COOKIE: &str = "caucus_session";
 /// The CSRF token of the login form, which comes before any session (double-submit cookie).
 pub const LOGIN_CSRF_COOKIE: &str = "caucus_login_csrf";
 
-/// An API caller, authenticated by a bearer token.
+/// An API caller, authenticated by a bearer token whose scopes cover the route (the scopes each
+/// route needs are those its OpenAPI description declares; see `crate::scopes`).
 pub struct ApiCaller {
     pub email: String,
     pub actor: Actor,
     pub token: String,
+    pub scopes: BTreeSet<Scope>,
 }
 
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -39,16 +43,33 @@ impl FromRequestParts<AppState> for ApiCaller {
                 "log in first: send 'Authorization: Bearer TOKEN' with a token from POST /api/v1/session",
             )
         })?;
-        let account_id = accounts::api_token(&state.app, token)
+        let access = api_tokens::access(&state.app, token)
             .await?
             .ok_or_else(|| {
                 ApiError::unauthenticated("the token is unknown, expired or revoked: log in again")
             })?;
-        let (email, actor) = accounts::actor(&state.app, account_id).await?;
+        let route = parts
+            .extensions
+            .get::<MatchedPath>()
+            .map(MatchedPath::as_str);
+        let needs = route
+            .and_then(|r| state.scopes.needs(&parts.method, r))
+            .ok_or_else(|| {
+                // A route that takes a token must say which scopes it needs: refuse rather than
+                // serve it to every token.
+                tracing::error!(route = ?route, "an API route declares no security requirement");
+                ApiError::forbidden_plain("this route declares no scope, so no token may use it")
+            })?;
+        let held = check_held(&access.scopes, needs);
+        if !held.allowed {
+            return Err(ApiError::from(caucus_app::AppError::Forbidden(held)));
+        }
+        let (email, actor) = accounts::actor(&state.app, access.account_id).await?;
         Ok(ApiCaller {
             email,
             actor,
             token: token.to_string(),
+            scopes: access.scopes,
         })
     }
 }

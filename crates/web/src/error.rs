@@ -39,7 +39,7 @@ impl From<&Reason> for ReasonBody {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
     /// `bad_request`, `unauthenticated`, `forbidden`, `not_found`, `conflict`, `refused`,
-    /// `too_many_attempts` or `internal`.
+    /// `precondition_required`, `too_many_attempts` or `internal`.
     pub code: String,
     pub message: String,
     pub reasons: Vec<ReasonBody>,
@@ -74,6 +74,26 @@ impl ApiError {
         ApiError {
             status: StatusCode::UNAUTHORIZED,
             code: "unauthenticated",
+            message: message.into(),
+            reasons: Vec::new(),
+        }
+    }
+
+    /// A refusal that is not the policy's (which carries reasons): a route misdeclared.
+    pub fn forbidden_plain(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
+            message: message.into(),
+            reasons: Vec::new(),
+        }
+    }
+
+    /// A write sent without `If-Match` (RFC 6585's 428): the caller must say which version it saw.
+    pub fn precondition_required(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::PRECONDITION_REQUIRED,
+            code: "precondition_required",
             message: message.into(),
             reasons: Vec::new(),
         }

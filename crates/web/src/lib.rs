@@ -10,6 +10,7 @@ mod mail;
 mod middleware;
 mod operations;
 mod pages;
+mod scopes;
 
 use axum::routing::get;
 use axum::Router;
@@ -61,6 +62,7 @@ pub struct AppState {
     pub metrics: Arc<middleware::Metrics>,
     pub openapi: Arc<String>,
     pub mail: Arc<mail::Outgoing>,
+    pub scopes: Arc<scopes::RouteScopes>,
 }
 
 /// The server, bound and ready to run.
@@ -151,6 +153,14 @@ pub async fn shutdown_signal() {
     }
 }
 
+/// The OpenAPI document of the API, as `/api/openapi.json` serves it (the snapshot test reads it).
+pub fn openapi_json() -> String {
+    let (_, openapi) = api::router().split_for_parts();
+    openapi
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
 /// Every route of the application, with the layers every response passes through.
 pub fn router(app: App, config: Config) -> Router {
     let base_url = config
@@ -170,12 +180,21 @@ fn state(app: App, config: Config, base_url: String) -> AppState {
         smtp: config.smtp_url.is_some(),
         wake: tokio::sync::Notify::new(),
     });
+    let scopes = serde_json::from_str(&openapi)
+        .map_err(|e| e.to_string())
+        .and_then(|doc| scopes::RouteScopes::from_openapi(&doc))
+        .unwrap_or_else(|e| {
+            // Fail closed: with no table, every route that takes a token refuses it.
+            tracing::error!(error = %e, "the API's scopes could not be read");
+            scopes::RouteScopes::default()
+        });
     AppState {
         app: Arc::new(app),
         config: Arc::new(config),
         metrics: Arc::new(middleware::Metrics::default()),
         openapi: Arc::new(openapi),
         mail,
+        scopes: Arc::new(scopes),
     }
 }
 

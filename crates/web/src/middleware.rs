@@ -1,11 +1,13 @@
 //! What every response passes through: a request id (kept from `X-Request-Id` when the client or a
 //! proxy sent a sane one) on a tracing span and echoed back, the security headers, and the counts
 //! `/metrics` reports.
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 use tracing::Instrument;
 
@@ -31,40 +33,102 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Request counts by status class and the total time spent, for Prometheus.
+/// The upper bounds (seconds) of the latency histogram's buckets: the p99 aim (50 ms) sits on one.
+const BUCKETS: [f64; 10] = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0];
+
+/// One route's latencies: counts per bucket (not cumulative; summed when rendered), total, sum.
+#[derive(Debug, Default, Clone)]
+struct Histogram {
+    buckets: [u64; BUCKETS.len()],
+    count: u64,
+    micros: u64,
+}
+
+/// Requests by route, method and status, and latency histograms by route, for Prometheus. Routes
+/// are the router's templates (`/api/v1/members/{number}`), so the label set stays small; paths
+/// nothing serves count under `unmatched`.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    by_class: [AtomicU64; 5],
-    micros: AtomicU64,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    requests: BTreeMap<(String, String, u16), u64>,
+    latency: BTreeMap<String, Histogram>,
+}
+
+/// Escapes a label value as the exposition format requires.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 impl Metrics {
-    fn record(&self, status: u16, micros: u64) {
-        let class = usize::from((status / 100).clamp(1, 5)) - 1;
-        self.by_class[class].fetch_add(1, Ordering::Relaxed);
-        self.micros.fetch_add(micros, Ordering::Relaxed);
+    fn record(&self, route: &str, method: &str, status: u16, micros: u64) {
+        let Ok(mut m) = self.inner.lock() else { return };
+        *m.requests
+            .entry((route.to_string(), method.to_string(), status))
+            .or_insert(0) += 1;
+        let h = m.latency.entry(route.to_string()).or_default();
+        let seconds = micros as f64 / 1e6;
+        if let Some(i) = BUCKETS.iter().position(|b| seconds <= *b) {
+            h.buckets[i] += 1;
+        }
+        h.count += 1;
+        h.micros = h.micros.saturating_add(micros);
     }
 
-    /// The Prometheus text exposition of the counts.
-    pub fn render(&self) -> String {
+    /// The Prometheus text exposition: requests, latency histograms and the database pool's use.
+    pub fn render(&self, pool: caucus_store::PoolUse) -> String {
+        let (requests, latency) = match self.inner.lock() {
+            Ok(m) => (m.requests.clone(), m.latency.clone()),
+            Err(_) => Default::default(),
+        };
         let mut out = String::from(
-            "# HELP caucus_http_requests_total HTTP requests answered, by status class.\n\
+            "# HELP caucus_http_requests_total HTTP requests answered, by route, method and status.\n\
              # TYPE caucus_http_requests_total counter\n",
         );
-        for (i, c) in self.by_class.iter().enumerate() {
+        for ((route, method, status), n) in &requests {
             out.push_str(&format!(
-                "caucus_http_requests_total{{status=\"{}xx\"}} {}\n",
-                i + 1,
-                c.load(Ordering::Relaxed)
+                "caucus_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {n}\n",
+                label(route)
             ));
         }
         out.push_str(
-            "# HELP caucus_http_request_seconds_total Time spent answering HTTP requests.\n\
-             # TYPE caucus_http_request_seconds_total counter\n",
+            "# HELP caucus_http_request_duration_seconds Time to answer HTTP requests, by route.\n\
+             # TYPE caucus_http_request_duration_seconds histogram\n",
         );
+        for (route, h) in &latency {
+            let route = label(route);
+            let mut cumulative = 0;
+            for (bound, n) in BUCKETS.iter().zip(h.buckets.iter()) {
+                cumulative += n;
+                out.push_str(&format!(
+                    "caucus_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"{bound}\"}} {cumulative}\n"
+                ));
+            }
+            out.push_str(&format!(
+                "caucus_http_request_duration_seconds_bucket{{route=\"{route}\",le=\"+Inf\"}} {}\n\
+                 caucus_http_request_duration_seconds_sum{{route=\"{route}\"}} {:.6}\n\
+                 caucus_http_request_duration_seconds_count{{route=\"{route}\"}} {}\n",
+                h.count,
+                h.micros as f64 / 1e6,
+                h.count
+            ));
+        }
         out.push_str(&format!(
-            "caucus_http_request_seconds_total {:.6}\n",
-            self.micros.load(Ordering::Relaxed) as f64 / 1e6
+            "# HELP caucus_db_pool_connections Database connections open, by state.\n\
+             # TYPE caucus_db_pool_connections gauge\n\
+             caucus_db_pool_connections{{state=\"idle\"}} {}\n\
+             caucus_db_pool_connections{{state=\"in_use\"}} {}\n\
+             # HELP caucus_db_pool_max_connections The most connections the pool opens.\n\
+             # TYPE caucus_db_pool_max_connections gauge\n\
+             caucus_db_pool_max_connections {}\n",
+            pool.idle,
+            pool.size.saturating_sub(pool.idle),
+            pool.max
         ));
         out
     }
@@ -103,11 +167,18 @@ pub async fn observe(State(state): State<AppState>, mut request: Request, next: 
         method = %request.method(),
         path = %request.uri().path()
     );
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_string(), |p| p.as_str().to_string());
+    let method = request.method().to_string();
     let started = Instant::now();
     let mut response = next.run(request).instrument(span.clone()).await;
     let elapsed = started.elapsed();
     let status = response.status().as_u16();
     state.metrics.record(
+        &route,
+        &method,
         status,
         u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
     );
@@ -151,13 +222,30 @@ mod tests {
     }
 
     #[test]
-    fn metrics_count_answers_by_status_class() {
+    fn metrics_count_by_route_and_status_and_fill_cumulative_buckets() {
         let m = Metrics::default();
-        m.record(200, 10);
-        m.record(404, 10);
-        m.record(403, 10);
-        let text = m.render();
-        assert!(text.contains("caucus_http_requests_total{status=\"2xx\"} 1"));
-        assert!(text.contains("caucus_http_requests_total{status=\"4xx\"} 2"));
+        m.record("/api/v1/members/{number}", "GET", 200, 3_000);
+        m.record("/api/v1/members/{number}", "GET", 200, 40_000);
+        m.record("/api/v1/members/{number}", "GET", 403, 2_000_000);
+        let text = m.render(caucus_store::PoolUse {
+            size: 4,
+            idle: 3,
+            max: 8,
+        });
+        assert!(text.contains(
+            "caucus_http_requests_total{route=\"/api/v1/members/{number}\",method=\"GET\",status=\"200\"} 2"
+        ), "{text}");
+        assert!(text.contains("status=\"403\"} 1"));
+        let bucket = |le: &str| {
+            format!("caucus_http_request_duration_seconds_bucket{{route=\"/api/v1/members/{{number}}\",le=\"{le}\"}}")
+        };
+        assert!(text.contains(&format!("{} 0\n", bucket("0.001"))), "{text}");
+        assert!(text.contains(&format!("{} 1\n", bucket("0.005"))));
+        assert!(text.contains(&format!("{} 2\n", bucket("0.05"))));
+        assert!(text.contains(&format!("{} 2\n", bucket("1"))));
+        assert!(text.contains(&format!("{} 3\n", bucket("+Inf"))));
+        assert!(text.contains("caucus_db_pool_connections{state=\"in_use\"} 1"));
+        assert!(text.contains("caucus_db_pool_max_connections 8"));
+        assert_eq!(label("a\"b"), "a\\\"b");
     }
 }

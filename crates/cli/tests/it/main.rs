@@ -5,6 +5,8 @@
 mod support;
 
 mod account;
+mod access_matrix;
+mod api_v1;
 mod backup;
 mod browser;
 mod count;

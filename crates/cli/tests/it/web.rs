@@ -588,7 +588,7 @@ async fn health_readiness_headers_openapi_and_throttling() {
         .text()
         .await
         .unwrap()
-        .contains("caucus_http_requests_total{status=\"2xx\"}"));
+        .contains("caucus_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"}"));
     let r = s
         .client
         .get(s.url("/static/caucus.css"))

@@ -76,6 +76,7 @@ pub const ACCESS_GRANTS: &str = "access.grants";
 pub const ACCESS_SELF: &str = "access.self";
 pub const ACCESS_ROLES: &str = "access.roles";
 pub const ACCESS_SEPARATION: &str = "access.separation";
+pub const ACCESS_TOKENS: &str = "access.tokens";
 
 pub const RATE_PREFIX: &str = "rates.";
 pub const BALLOT_PREFIX: &str = "ballot.";
@@ -108,4 +109,5 @@ pub(super) const CITED_ONLY: &[&str] = &[
     ACCESS_SELF,
     ACCESS_ROLES,
     ACCESS_SEPARATION,
+    ACCESS_TOKENS,
 ];

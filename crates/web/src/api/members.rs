@@ -3,6 +3,8 @@
 //! is the member, logged by the use case.
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use caucus_app::records::{self, Question};
 use serde::{Deserialize, Serialize};
@@ -54,6 +56,8 @@ pub struct MemberRecord {
     pub can_hold_office: DecisionBody,
     /// The grant or rule that let the caller read this record.
     pub read_allowed_by: Vec<ReasonBody>,
+    /// The record's version (also its `ETag`): send it as `If-Match` with a change.
+    pub version: i64,
 }
 
 /// A member's record.
@@ -62,9 +66,9 @@ pub struct MemberRecord {
     path = "/api/v1/members/{number}",
     tag = "members",
     params(("number" = String, Path, description = "Membership number")),
-    security(("bearer" = [])),
+    security(("bearer" = ["read:members"])),
     responses(
-        (status = 200, description = "The member", body = MemberRecord),
+        (status = 200, description = "The member; the ETag is the record's version", body = MemberRecord),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "Refused, with reasons", body = ErrorBody),
         (status = 404, description = "No such member", body = ErrorBody),
@@ -74,11 +78,12 @@ pub async fn show(
     State(state): State<AppState>,
     caller: ApiCaller,
     Path(number): Path<String>,
-) -> Result<Json<MemberRecord>, ApiError> {
+) -> Result<Response, ApiError> {
     let r = records::member(&state.app, &caller.actor, &number).await?;
     let m = &r.member.row;
     let date = |d: Option<time::Date>| d.map(|d| d.to_string());
-    Ok(Json(MemberRecord {
+    let version = r.member.version;
+    let mut response = Json(MemberRecord {
         membership_number: m.membership_number.clone(),
         given_name: m.given_name.clone(),
         family_name: m.family_name.clone(),
@@ -109,7 +114,13 @@ pub async fn show(
         can_vote: DecisionBody::from(&r.flags.can_vote),
         can_hold_office: DecisionBody::from(&r.flags.can_hold_office),
         read_allowed_by: r.allowed_by.reasons.iter().map(ReasonBody::from).collect(),
-    }))
+        version,
+    })
+    .into_response();
+    if let Some(tag) = crate::api::transitions::etag(version) {
+        response.headers_mut().insert(header::ETAG, tag);
+    }
+    Ok(response)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -143,7 +154,7 @@ pub struct MemberHistory {
     path = "/api/v1/members/{number}/history",
     tag = "members",
     params(("number" = String, Path, description = "Membership number")),
-    security(("bearer" = [])),
+    security(("bearer" = ["read:members"])),
     responses(
         (status = 200, description = "The history", body = MemberHistory),
         (status = 401, description = "No live token", body = ErrorBody),
@@ -210,7 +221,7 @@ pub struct EligibilityBody {
     path = "/api/v1/members/{number}/eligibility",
     tag = "members",
     params(("number" = String, Path, description = "Membership number"), EligibilityQuery),
-    security(("bearer" = [])),
+    security(("bearer" = ["read:members"])),
     responses(
         (status = 200, description = "The decision with its reasons", body = EligibilityBody),
         (status = 400, description = "Unknown question or bad date", body = ErrorBody),

@@ -1,7 +1,9 @@
 //! The JSON API of SPEC 5.2 under `/api/v1/`, one file per resource. Each handler carries its
 //! `utoipa::path` description, so `/api/openapi.json` is generated from the code that serves it.
+mod audit;
 mod members;
 mod session;
+pub(crate) mod transitions;
 pub(crate) mod units;
 
 use axum::extract::State;
@@ -48,6 +50,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(members::show))
         .routes(routes!(members::history))
         .routes(routes!(members::eligibility))
+        .routes(routes!(transitions::create))
+        .routes(routes!(audit::events))
+        .routes(routes!(audit::access))
+        .routes(routes!(audit::verification))
 }
 
 pub async fn openapi_document(State(state): State<AppState>) -> Response {

@@ -32,7 +32,8 @@ pub struct CreateSessionResponse {
     pub expires_at: String,
 }
 
-/// Log in and receive a bearer token.
+/// Log in and receive a bearer token for a day (every scope: what it may do is what the account's
+/// grants allow).
 #[utoipa::path(
     post,
     path = "/api/v1/session",
@@ -62,7 +63,8 @@ pub async fn create(
         },
     )
     .await?;
-    let token = accounts::issue_api_token(&state.app, account_id, "api").await?;
+    let (_, actor) = accounts::actor(&state.app, account_id).await?;
+    let token = caucus_app::api_tokens::issue_login_token(&state.app, &actor).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreateSessionResponse {
@@ -107,6 +109,8 @@ pub struct GrantBody {
 pub struct MeResponse {
     pub email: String,
     pub grants: Vec<GrantBody>,
+    /// The scopes of the token sent (what it may be used for, within the grants).
+    pub scopes: Vec<String>,
 }
 
 /// The account the token belongs to and its grants.
@@ -134,5 +138,6 @@ pub async fn me(caller: ApiCaller) -> Json<MeResponse> {
                 valid_until: g.valid_until.map(|d| d.to_string()),
             })
             .collect(),
+        scopes: caller.scopes.iter().map(|s| s.to_string()).collect(),
     })
 }

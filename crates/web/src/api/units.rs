@@ -58,7 +58,7 @@ pub struct UnitListQuery {
     path = "/api/v1/units",
     tag = "units",
     params(UnitListQuery),
-    security(("bearer" = [])),
+    security(("bearer" = ["read:units"])),
     responses(
         (status = 200, description = "A page of units", body = UnitPage),
         (status = 400, description = "Bad kind, cursor or limit", body = ErrorBody),
@@ -106,7 +106,7 @@ pub struct UnitDetail {
     path = "/api/v1/units/{code}",
     tag = "units",
     params(("code" = String, Path, description = "The unit's code")),
-    security(("bearer" = [])),
+    security(("bearer" = ["read:units"])),
     responses(
         (status = 200, description = "The unit", body = UnitDetail),
         (status = 401, description = "No live token", body = ErrorBody),
@@ -188,7 +188,7 @@ pub struct PageQuery {
     path = "/api/v1/units/{code}/members",
     tag = "units",
     params(("code" = String, Path, description = "The unit's code"), PageQuery),
-    security(("bearer" = [])),
+    security(("bearer" = ["read:members"])),
     responses(
         (status = 200, description = "A page of members", body = MemberPage),
         (status = 400, description = "Bad cursor or limit", body = ErrorBody),

@@ -12,7 +12,6 @@ use caucus_app::accounts::{self, Login};
 use caucus_app::records::{self, Question};
 use caucus_app::AppError;
 use caucus_domain::ballot::BallotType;
-use caucus_domain::policy::Role;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -21,10 +20,27 @@ use crate::auth::{self, PageSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{page_error, ReasonBody};
 use crate::AppState;
 
+mod audit;
+mod dashboard;
 mod export;
 mod outbox;
 mod password_reset;
 mod second_factor;
+mod tokens;
+mod transitions;
+
+/// A path segment with everything but unreserved characters percent-encoded (for redirects).
+pub fn path_segment(text: &str) -> String {
+    text.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -32,12 +48,23 @@ pub fn router() -> Router<AppState> {
         .merge(outbox::router())
         .merge(password_reset::router())
         .merge(second_factor::router())
-        .route("/", get(dashboard))
+        .route("/", get(dashboard::dashboard))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
         .route("/logout-everywhere", axum::routing::post(logout_everywhere))
         .route("/members", get(search))
         .route("/members/{number}", get(member))
+        .route(
+            "/members/{number}/transitions",
+            axum::routing::post(transitions::record),
+        )
+        .route("/settings/tokens", get(tokens::list).post(tokens::make))
+        .route(
+            "/settings/tokens/{id}/revoke",
+            axum::routing::post(tokens::revoke),
+        )
+        .route("/audit", get(audit::events))
+        .route("/access-log", get(audit::access))
         .route("/units/{code}", get(unit))
 }
 
@@ -321,88 +348,6 @@ async fn logout_everywhere(
     }
 }
 
-struct GrantRow {
-    role: String,
-    unit: Option<String>,
-    from: String,
-    until: String,
-    summary: &'static str,
-}
-
-/// What a role can do in the application today, in a few words for the dashboard.
-fn role_summary(role: Role) -> &'static str {
-    match role {
-        Role::Member | Role::Councillor => "See your own record.",
-        Role::BranchSecretary | Role::ClpSecretary => {
-            "Membership list with eligibility flags; find and read members of your unit."
-        }
-        Role::GroupLeader | Role::ChiefWhip => {
-            "Membership list of the area your council covers; find and read its members."
-        }
-        Role::LgcSecretary => {
-            "Members of your local authority's area, for the panel and selections."
-        }
-        Role::RegionalDirector => "Members and units of your region.",
-        Role::GeneralSecretary => "Any member's record, nationally.",
-        Role::Admin => "Accounts and configuration; no member data (separation of duties).",
-        Role::Auditor => "The audit and access logs.",
-        Role::NecMember | Role::EqualityAnalyst => "Aggregate figures only.",
-        Role::AppointedOfficer => "Recommendations and codes of your local authority.",
-        Role::ComplaintsOfficer
-        | Role::NecPanelMember
-        | Role::NccMember
-        | Role::IrbMember
-        | Role::IcbMember
-        | Role::WhistleblowingOfficer => "The cases assigned to you.",
-    }
-}
-
-#[derive(Template)]
-#[template(path = "dashboard.html")]
-struct DashboardPage {
-    layout: Layout,
-    email: String,
-    own_number: Option<String>,
-    grants: Vec<GrantRow>,
-}
-
-async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let own_number = match s.actor.member_id {
-        Some(_) => records::own_number(&state.app, &s.actor)
-            .await
-            .ok()
-            .flatten(),
-        None => None,
-    };
-    let grants = s
-        .actor
-        .grants
-        .iter()
-        .map(|g| GrantRow {
-            role: g.role.to_string(),
-            unit: g.unit.as_ref().map(|u| u.code.clone()),
-            from: g.valid_from.to_string(),
-            until: g
-                .valid_until
-                .map_or_else(|| "no end date".to_string(), |d| d.to_string()),
-            summary: role_summary(g.role),
-        })
-        .collect();
-    render(
-        StatusCode::OK,
-        &DashboardPage {
-            layout: Layout::of("Dashboard", &s),
-            email: s.email.clone(),
-            own_number,
-            grants,
-        },
-    )
-}
-
 struct SearchResult {
     name: String,
     number: String,
@@ -487,6 +432,7 @@ struct MemberPage {
     history: Vec<(String, String, String)>,
     placements: Vec<(String, String, String, String, String, String)>,
     allowed_by: String,
+    transition: Option<transitions::TransitionForm>,
 }
 
 async fn member(
@@ -590,6 +536,16 @@ async fn member(
         units.push(("Constituency party", c.code.clone(), c.name.clone()));
     }
     let none = || "none".to_string();
+    let transition =
+        match caucus_app::transitions::may_change_status(&state.app, &s.actor, &number).await {
+            Ok(d) if d.allowed => Some(transitions::TransitionForm::new(
+                &number,
+                r.member.version,
+                state.app.clock.today(),
+            )),
+            Ok(_) => None,
+            Err(e) => return page_error(e),
+        };
     let page = MemberPage {
         layout: Layout::of(format!("{} {}", m.given_name, m.family_name), &s),
         name: format!("{} {}", m.given_name, m.family_name),
@@ -622,6 +578,7 @@ async fn member(
             })
             .collect(),
         allowed_by: r.allowed_by.explain(),
+        transition,
     };
     render(StatusCode::OK, &page)
 }
