@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod accounts;
+pub mod ballots;
 pub mod clock;
 pub mod geography_import;
 pub mod member_export;

@@ -9,6 +9,7 @@ mod engine;
 pub mod accounts;
 pub mod audit;
 pub mod backup;
+pub mod ballots;
 pub mod geography;
 pub mod imports;
 pub mod member_batches;

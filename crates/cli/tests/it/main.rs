@@ -5,6 +5,7 @@
 mod support;
 
 mod backup;
+mod ballots;
 mod count;
 mod members;
 mod register;

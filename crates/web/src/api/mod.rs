@@ -1,5 +1,6 @@
 //! The JSON API of SPEC 5.2 under `/api/v1/`, one file per resource. Each handler carries its
 //! `utoipa::path` description, so `/api/openapi.json` is generated from the code that serves it.
+mod ballots;
 mod members;
 mod session;
 pub(crate) mod units;
@@ -48,6 +49,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(members::show))
         .routes(routes!(members::history))
         .routes(routes!(members::eligibility))
+        .routes(routes!(ballots::result))
+        .routes(routes!(ballots::papers))
 }
 
 pub async fn openapi_document(State(state): State<AppState>) -> Response {

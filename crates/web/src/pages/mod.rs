@@ -21,8 +21,11 @@ use crate::auth::{self, PageSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{page_error, ReasonBody};
 use crate::AppState;
 
+mod ballots;
+
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(ballots::router())
         .route("/", get(dashboard))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
@@ -48,7 +51,7 @@ impl Layout {
         }
     }
 
-    fn of(title: impl Into<String>, s: &PageSession) -> Layout {
+    pub(crate) fn of(title: impl Into<String>, s: &PageSession) -> Layout {
         Layout {
             title: title.into(),
             email: Some(s.email.clone()),
@@ -57,7 +60,7 @@ impl Layout {
     }
 }
 
-fn render(status: StatusCode, t: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, t: &impl Template) -> Response {
     match t.render() {
         Ok(body) => (status, Html(body)).into_response(),
         Err(e) => {
@@ -98,7 +101,10 @@ pub fn error_page(status: StatusCode, message: &str, reasons: &[ReasonBody]) -> 
 }
 
 /// The session, or a redirect to the login page.
-async fn require_session(state: &AppState, headers: &HeaderMap) -> Result<PageSession, Response> {
+pub(crate) async fn require_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<PageSession, Response> {
     match auth::page_session(state, headers).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => Err(Redirect::to("/login").into_response()),
