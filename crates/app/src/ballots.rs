@@ -20,7 +20,6 @@ use caucus_store::ballots::{self as store, BallotRow, NewBallot, RollRow};
 use caucus_store::member_batches::status_histories;
 use caucus_store::members::{self, StatusRow};
 use caucus_store::units::{self, Unit};
-use caucus_store::Tx;
 use rand::Rng;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -138,31 +137,25 @@ fn clauses(d: &Decision) -> Vec<String> {
     d.reasons.iter().map(|r| r.clause.clone()).collect()
 }
 
-async fn append(
+/// An audit event of this ballot's unit by the actor, now.
+fn event(
     app: &App,
-    tx: &mut Tx,
     actor: &Actor,
+    unit: &Unit,
     action: &str,
     subject: String,
-    unit: &Unit,
-    after: Option<String>,
     detail: serde_json::Value,
-) -> Result<()> {
-    audit::append(
-        tx,
-        NewEvent {
-            occurred_at: app.clock.stamp(),
-            actor: actor_name(actor),
-            action: action.to_string(),
-            subject,
-            unit: Some(unit.code.clone()),
-            before: None,
-            after,
-            detail,
-        },
-    )
-    .await?;
-    Ok(())
+) -> NewEvent {
+    NewEvent {
+        occurred_at: app.clock.stamp(),
+        actor: actor_name(actor),
+        action: action.to_string(),
+        subject,
+        unit: Some(unit.code.clone()),
+        before: None,
+        after: None,
+        detail,
+    }
 }
 
 /// Creates a draft ballot in a unit the actor runs ballots for.
@@ -197,21 +190,11 @@ pub async fn create(app: &App, actor: &Actor, req: &NewBallotRequest) -> Result<
         &candidates,
     )
     .await?;
-    append(
-        app,
-        &mut tx,
-        actor,
-        "ballot.create",
-        format!("ballot:{id}"),
-        &unit,
-        None,
-        serde_json::json!({
+    audit::append(&mut tx, event(app, actor, &unit, "ballot.create", format!("ballot:{id}"), serde_json::json!({
             "title": spec.title.trim(), "kind": spec.kind.as_str(), "method": spec.method.as_str(),
             "seats": spec.seats, "candidates": candidates, "opens_at": opens, "closes_at": closes,
             "freeze_on": spec.freeze_on.to_string(), "clauses": clauses(&why),
-        }),
-    )
-    .await?;
+        }))).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -255,20 +238,10 @@ pub async fn freeze(app: &App, actor: &Actor, id: i64) -> Result<RollSummary> {
         .await
         .map_err(AppError::from_store)?;
     store::insert_roll(&mut tx, id, &rows).await?;
-    append(
-        app,
-        &mut tx,
-        actor,
-        "ballot.freeze",
-        format!("ballot:{id}"),
-        &b.unit,
-        Some(fingerprint),
-        serde_json::json!({
+    audit::append(&mut tx, NewEvent { after: Some(fingerprint), ..event(app, actor, &b.unit, "ballot.freeze", format!("ballot:{id}"), serde_json::json!({
             "freeze_on": b.row.freeze_on.to_string(), "included": included, "excluded": excluded,
             "clauses": clauses(&why),
-        }),
-    )
-    .await?;
+        })) }).await?;
     tx.commit().await?;
     Ok(RollSummary { included, excluded })
 }
@@ -304,7 +277,7 @@ async fn judge_roll(app: &App, b: &Ballot) -> Result<Vec<RollRow>> {
 }
 
 /// Whether the placement in force on `on` (the latest from on or before it) is in one of `units`.
-fn placed_in(placements: &[(Date, Option<i64>, Option<i64>)], on: Date, units: &[i64]) -> bool {
+fn placed_in(placements: &[store::Placed], on: Date, units: &[i64]) -> bool {
     placements
         .iter()
         .rev()
@@ -441,15 +414,16 @@ pub async fn cast(app: &App, actor: &Actor, id: i64, marks: &[usize]) -> Result<
         code = receipt();
     }
     // Only that this member voted: no paper, no receipt, nothing that identifies the paper.
-    append(
-        app,
+    audit::append(
         &mut tx,
-        actor,
-        "ballot.vote",
-        format!("member:{number}"),
-        &b.unit,
-        None,
-        serde_json::json!({ "ballot": id, "voted": true }),
+        event(
+            app,
+            actor,
+            &b.unit,
+            "ballot.vote",
+            format!("member:{number}"),
+            serde_json::json!({ "ballot": id, "voted": true }),
+        ),
     )
     .await?;
     tx.commit().await?;
@@ -532,18 +506,22 @@ pub async fn close_and_count(app: &App, actor: &Actor, id: i64) -> Result<()> {
         .iter()
         .map(|i| result.candidates[*i].as_str())
         .collect();
-    append(
-        app,
+    audit::append(
         &mut tx,
-        actor,
-        "ballot.count",
-        format!("ballot:{id}"),
-        &b.unit,
-        Some(digest(&json)),
-        serde_json::json!({
-            "papers": papers.len(), "elected": elected, "ballot_file_sha256": digest(&blt),
-            "method": b.method.as_str(), "seats": b.row.seats, "clauses": clauses(&why),
-        }),
+        NewEvent {
+            after: Some(digest(&json)),
+            ..event(
+                app,
+                actor,
+                &b.unit,
+                "ballot.count",
+                format!("ballot:{id}"),
+                serde_json::json!({
+                    "papers": papers.len(), "elected": elected, "ballot_file_sha256": digest(&blt),
+                    "method": b.method.as_str(), "seats": b.row.seats, "clauses": clauses(&why),
+                }),
+            )
+        },
     )
     .await?;
     tx.commit().await?;
@@ -564,15 +542,19 @@ pub async fn publish(app: &App, actor: &Actor, id: i64) -> Result<()> {
     store::set_state(&mut tx, id, "counted", "published", b.row.version)
         .await
         .map_err(AppError::from_store)?;
-    append(
-        app,
+    audit::append(
         &mut tx,
-        actor,
-        "ballot.publish",
-        format!("ballot:{id}"),
-        &b.unit,
-        b.row.result_json.as_ref().map(digest),
-        serde_json::json!({ "clauses": clauses(&why) }),
+        NewEvent {
+            after: b.row.result_json.as_ref().map(digest),
+            ..event(
+                app,
+                actor,
+                &b.unit,
+                "ballot.publish",
+                format!("ballot:{id}"),
+                serde_json::json!({ "clauses": clauses(&why) }),
+            )
+        },
     )
     .await?;
     tx.commit().await?;

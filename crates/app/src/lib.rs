@@ -16,6 +16,7 @@ pub mod names;
 pub mod offices;
 pub mod progress;
 pub mod reallocate;
+pub mod recalls;
 pub mod records;
 pub mod unit_names;
 

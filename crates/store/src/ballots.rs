@@ -400,9 +400,12 @@ pub struct RollCandidate {
     pub joined_on: Date,
     pub continuous_since: Date,
     pub paid_up_until: Option<Date>,
-    /// Every placement as (from, branch, CLP), in effective order.
-    pub placements: Vec<(Date, Option<i64>, Option<i64>)>,
+    /// Every placement, in effective order.
+    pub placements: Vec<Placed>,
 }
+
+/// A placement as the roll reads it: from a day, in a branch and a CLP.
+pub type Placed = (Date, Option<i64>, Option<i64>);
 
 /// Everyone ever placed in any of `unit_ids` (as branch or CLP), with all their placements: the
 /// people a roll of those units must judge, whether the freeze date finds them there or not.
@@ -422,7 +425,7 @@ pub async fn roll_candidates(store: &Store, unit_ids: &[i64]) -> Result<Vec<Roll
          OR clp_unit_id IN ({list}))  \
          ORDER BY m.id, p.effective_from, p.id"
     );
-    let rows: Vec<(RollCandidate, (Date, Option<i64>, Option<i64>))> = on_pool!(store, |c| {
+    let rows: Vec<(RollCandidate, Placed)> = on_pool!(store, |c| {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
         for id in unit_ids {
             q = q.bind(*id);

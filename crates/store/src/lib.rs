@@ -16,6 +16,7 @@ pub mod member_batches;
 pub mod members;
 pub mod offices;
 pub mod reallocation;
+pub mod recalls;
 pub mod schema_parity;
 pub mod units;
 

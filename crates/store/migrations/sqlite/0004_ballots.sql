@@ -55,3 +55,28 @@ CREATE TABLE ballot_papers (
     marks TEXT NOT NULL,
     PRIMARY KEY (ballot_id, receipt)
 ) WITHOUT ROWID;
+
+-- Petitions to recall a Labour group's leader: the group as it stood when the petition opened (the
+-- councillors who may sign), and the signatures, which are public and so kept with the day signed.
+CREATE TABLE recall_petitions (
+    id INTEGER PRIMARY KEY,
+    unit_id BIGINT NOT NULL REFERENCES units(id),
+    leader_member_id BIGINT NOT NULL REFERENCES members(id),
+    opened_on DATE NOT NULL,
+    triggered_on DATE NULL,
+    created_by TEXT NOT NULL
+);
+
+CREATE TABLE recall_group (
+    petition_id BIGINT NOT NULL REFERENCES recall_petitions(id),
+    member_id BIGINT NOT NULL REFERENCES members(id),
+    PRIMARY KEY (petition_id, member_id)
+);
+
+CREATE TABLE recall_signatures (
+    petition_id BIGINT NOT NULL,
+    member_id BIGINT NOT NULL,
+    signed_on DATE NOT NULL,
+    PRIMARY KEY (petition_id, member_id),
+    FOREIGN KEY (petition_id, member_id) REFERENCES recall_group(petition_id, member_id)
+);

@@ -38,7 +38,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// The session, if the posted form's CSRF token (a field among the others) is the session's.
-async fn session_for_post(
+pub(super) async fn session_for_post(
     state: &AppState,
     headers: &HeaderMap,
     fields: &[(String, String)],
@@ -59,7 +59,7 @@ async fn session_for_post(
     }
 }
 
-fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
+pub(super) fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {
     fields
         .iter()
         .find(|(k, _)| k == name)

@@ -22,10 +22,12 @@ use crate::error::{page_error, ReasonBody};
 use crate::AppState;
 
 mod ballots;
+mod recalls;
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(ballots::router())
+        .merge(recalls::router())
         .route("/", get(dashboard))
         .route("/login", get(login_form).post(login))
         .route("/logout", axum::routing::post(logout))
