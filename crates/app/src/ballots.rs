@@ -577,6 +577,7 @@ pub async fn mine(app: &App, actor: &Actor) -> Result<Vec<Ballot>> {
 pub async fn managed(app: &App, actor: &Actor) -> Result<Vec<Ballot>> {
     let today = app.clock.today();
     let mut unit_ids: Vec<i64> = Vec::new();
+    let mut national = false;
     for g in &actor.grants {
         let in_force = g.valid_from <= today && g.valid_until.is_none_or(|u| today <= u);
         if !in_force || !g.role.runs_ballots() {
@@ -584,18 +585,18 @@ pub async fn managed(app: &App, actor: &Actor) -> Result<Vec<Ballot>> {
         }
         match &g.unit {
             Some(u) => unit_ids.extend(units::descendants(&app.store, u.id).await?),
-            None => unit_ids.extend(
-                units::list(&app.store, None, 0, i64::MAX)
-                    .await?
-                    .iter()
-                    .map(|u| u.id),
-            ),
+            None => national = true,
         }
     }
     unit_ids.sort_unstable();
     unit_ids.dedup();
+    let rows = if national {
+        store::all(&app.store).await?
+    } else {
+        store::in_units(&app.store, &unit_ids).await?
+    };
     let mut out = Vec::new();
-    for row in store::in_units(&app.store, &unit_ids).await? {
+    for row in rows {
         out.push(ballot_of(app, row).await?);
     }
     Ok(out)

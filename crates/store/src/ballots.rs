@@ -158,6 +158,17 @@ pub async fn in_units(store: &Store, unit_ids: &[i64]) -> Result<Vec<BallotRow>>
     })
 }
 
+/// Every ballot, newest first (for a national grant).
+pub async fn all(store: &Store) -> Result<Vec<BallotRow>> {
+    let sql = format!("SELECT {COLUMNS} FROM ballots ORDER BY id DESC");
+    on_pool!(store, |c| {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .fetch_all(c)
+            .await?;
+        rows.iter().map(|r| Ok(ballot_from_row!(r))).collect()
+    })
+}
+
 /// Every ballot whose roll lists the member (included or not), newest first.
 pub async fn on_roll_of(store: &Store, member_id: i64) -> Result<Vec<BallotRow>> {
     let sql = format!(
