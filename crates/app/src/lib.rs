@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit_logs;
+pub mod ballots;
 pub mod clock;
 pub mod dashboard;
 pub mod geography_import;
@@ -20,6 +21,7 @@ pub mod offices;
 pub mod password_reset;
 pub mod progress;
 pub mod reallocate;
+pub mod recalls;
 pub mod records;
 pub mod second_factor;
 pub mod transitions;

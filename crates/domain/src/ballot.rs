@@ -11,3 +11,7 @@ crate::spelled_enum!(
         Meeting => "meeting",
     }
 );
+
+pub mod paper;
+pub mod roll;
+pub mod spec;

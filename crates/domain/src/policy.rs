@@ -76,6 +76,19 @@ impl Role {
         matches!(self, Role::RegionalDirector | Role::GeneralSecretary)
     }
 
+    /// May this role run the ballots (create, freeze the roll, close, publish) of the units its grant
+    /// covers? The secretaries and staff who already read those members' records.
+    pub fn runs_ballots(self) -> bool {
+        matches!(
+            self,
+            Role::BranchSecretary
+                | Role::ClpSecretary
+                | Role::LgcSecretary
+                | Role::RegionalDirector
+                | Role::GeneralSecretary
+        )
+    }
+
     /// Why a role that may not read members' records may not, as a sentence.
     fn member_records_refusal(self) -> (&'static str, &'static str) {
         match self {
@@ -108,6 +121,7 @@ crate::spelled_enum!(
         ManageAccounts => "manage_accounts",
         ReadAuditLog => "read_audit_log",
         ChangeMemberStatus => "change_member_status",
+        ManageBallots => "manage_ballots",
     }
 );
 
@@ -222,7 +236,7 @@ pub fn role_may_ever(role: Role, action: Action) -> bool {
             member_id: 0,
             units: Vec::new(),
         },
-        Action::ListMembers | Action::ReadUnit => Resource::Unit {
+        Action::ListMembers | Action::ReadUnit | Action::ManageBallots => Resource::Unit {
             kind: UnitKind::National,
             units: Vec::new(),
         },
@@ -305,6 +319,25 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
                 format!("a {role} may not manage accounts"),
             )),
         },
+        // Creating a unit's ballots, freezing the roll (which names members), closing and publishing.
+        (Action::ManageBallots, Resource::Unit { units, .. }) => {
+            if !role.runs_ballots() {
+                return Err(Reason::new(
+                    ACCESS_ROLES,
+                    format!("a {role} does not run ballots"),
+                ));
+            }
+            if !grant.covers(units) {
+                return Err(Reason::new(
+                    ACCESS_GRANTS,
+                    format!("{} does not cover this unit", grant.describe()),
+                ));
+            }
+            Ok(Reason::new(
+                ACCESS_GRANTS,
+                format!("{} runs the ballots of this unit", grant.describe()),
+            ))
+        }
         (Action::ReadAuditLog, Resource::AuditLog) => match role {
             Role::Auditor => Ok(Reason::new(
                 ACCESS_ROLES,
@@ -589,6 +622,40 @@ mod tests {
             )
             .allowed,
             "reading your own record is not changing it"
+        );
+    }
+
+    #[test]
+    fn a_clp_secretary_runs_the_ballots_of_their_clp_and_a_member_runs_none() {
+        let clp = Resource::Unit {
+            kind: UnitKind::Clp,
+            units: vec![4, 2, 1],
+        };
+        let other = Resource::Unit {
+            kind: UnitKind::Clp,
+            units: vec![7, 2, 1],
+        };
+        let a = actor(vec![grant(Role::ClpSecretary, Some((4, "pcon2024:E1")))]);
+        assert!(can(&a, Action::ManageBallots, &clp, ON).allowed);
+        let d = can(&a, Action::ManageBallots, &other, ON);
+        assert!(!d.allowed);
+        assert!(d.reasons[0].message.contains("does not cover this unit"));
+        let d = can(
+            &actor(vec![grant(Role::Member, None)]),
+            Action::ManageBallots,
+            &clp,
+            ON,
+        );
+        assert!(!d.allowed);
+        assert_eq!(d.reasons[0].message, "a member does not run ballots");
+        assert!(
+            can(
+                &actor(vec![grant(Role::GeneralSecretary, None)]),
+                Action::ManageBallots,
+                &other,
+                ON
+            )
+            .allowed
         );
     }
 

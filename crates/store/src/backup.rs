@@ -805,6 +805,15 @@ mod tests {
           'cheque', '2027-01-01', FALSE, 'lapsed', 'd2')",
         "INSERT INTO member_status_history (member_id, effective_on, status, reason_code, actor, audit_seq) \
          VALUES (7, '2020-01-01', 'provisional', 'joined', 'cli', 1)",
+        // A ballot: tables keyed without a row id on SQLite, and a composite foreign key.
+        "INSERT INTO ballots (id, unit_id, title, kind, method, seats, opens_at, closes_at, freeze_on, state, \
+         created_by) VALUES (5, 3, 'Chair', 'meeting', 'irv', 1, '2026-11-22T00:00:00Z', '2026-11-23T00:00:00Z', \
+         '2026-11-22', 'frozen', 'cli')",
+        "INSERT INTO ballot_candidates (ballot_id, position, name) VALUES (5, 1, 'Ann'), (5, 2, 'Bob')",
+        "INSERT INTO ballot_roll (ballot_id, member_id, included, reasons) VALUES (5, 7, TRUE, '[]'), \
+         (5, 8, FALSE, '[]')",
+        "INSERT INTO ballot_voted (ballot_id, member_id) VALUES (5, 7)",
+        "INSERT INTO ballot_papers (ballot_id, receipt, marks) VALUES (5, 'ABCD-EFGH-JKLM-NPQR', '2 1')",
     ];
 
     async fn exec(store: &Store, sql: &str) {

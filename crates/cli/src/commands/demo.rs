@@ -1,6 +1,7 @@
 //! `caucus demo`: a fresh register over the real Liverpool geography, built step by step as an
 //! operator would: both boundary sets, a synthetic membership, the 2023 reallocation, the audit check;
-//! then one login per role (over Liverpool's units where the role has a unit), served until Ctrl-C.
+//! then one login per role (over Liverpool's units where the role has a unit), and a ballot open in
+//! their CLP; served until Ctrl-C.
 use crate::commands::generate::{postcodes_from, write_members, L_AREA};
 use crate::progress_bar::Bar;
 use crate::Context;
@@ -142,7 +143,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     }
 
     println!("6. Creating one login per role");
-    let logins = create_logins(&app).await?;
+    let (logins, clp) = create_logins(&app).await?;
     for l in &logins {
         println!(
             "   {:<24} {:<44} password {}{}{}",
@@ -165,13 +166,37 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
         println!("   written to {}", path.display());
     }
+    println!("7. Opening a ballot in {} and freezing its roll", clp.name);
+    let email_of = |role: Role| {
+        logins
+            .iter()
+            .find(|l| l.role == role.as_str())
+            .map(|l| l.email.clone())
+            .unwrap_or_default()
+    };
+    let ballot = crate::commands::demo_ballot::open(
+        &app,
+        &clp.code,
+        &clp.name,
+        &email_of(Role::ClpSecretary),
+        &email_of(Role::Member),
+    )
+    .await?;
+    println!(
+        "   ballot {}: \"{}\", {} on the roll, {} left off (see /ballots/{}/roll as the CLP secretary)",
+        ballot.id, ballot.title, ballot.included, ballot.excluded, ballot.id
+    );
+    println!("   the member login is {}", ballot.member_standing);
+    if let Some((email, password, why)) = &ballot.excluded_login {
+        println!("   {email:<44} password {password}  (left off the roll: {why})");
+    }
     println!("\nThe demo register is in {url}. Explore it with, for example:");
     println!("  caucus --db {url} audit verify");
     if args.no_serve {
         app.store.close().await;
         return Ok(());
     }
-    println!("\n7. Serving the demo (Ctrl-C stops it)");
+    println!("\n8. Serving the demo (Ctrl-C stops it)");
     crate::commands::serve::serve(
         app,
         caucus_web::Config {
@@ -198,7 +223,7 @@ const LIVERPOOL: &str = "E08000012";
 /// Creates an account per role: unit-scoped roles over Liverpool's units (its first branch, that
 /// branch's CLP, the city council's area, its region); the member role belongs to a member of that
 /// branch, so its login sees its own record.
-async fn create_logins(app: &App) -> anyhow::Result<Vec<DemoLogin>> {
+async fn create_logins(app: &App) -> anyhow::Result<(Vec<DemoLogin>, units::Unit)> {
     let set = geography::current_set(&app.store).await?;
     let la = units::find_by_code(&app.store, LIVERPOOL, set.as_deref())
         .await?
@@ -220,11 +245,17 @@ async fn create_logins(app: &App) -> anyhow::Result<Vec<DemoLogin>> {
         None => None,
     }
     .context("Liverpool has no region")?;
-    let member = members::page(&app.store, Some(&[branch.id]), 0, 1)
-        .await?
-        .into_iter()
-        .next()
-        .map(|m| m.row.membership_number);
+    // An active member, so the member login is on the roll of the demo ballot and can vote.
+    // A small demo register may have nobody in the branch: then a member of its CLP.
+    let mut in_branch = members::page(&app.store, Some(&[branch.id]), 0, 200).await?;
+    if !in_branch.iter().any(|m| m.row.status == "active") {
+        in_branch = members::page(&app.store, Some(&[clp.id]), 0, 200).await?;
+    }
+    let member = in_branch
+        .iter()
+        .find(|m| m.row.status == "active")
+        .or(in_branch.first())
+        .map(|m| m.row.membership_number.clone());
     let mut out = Vec::new();
     for role in Role::ALL {
         let unit = match role.unit_kind() {
@@ -262,5 +293,5 @@ async fn create_logins(app: &App) -> anyhow::Result<Vec<DemoLogin>> {
             totp_secret: added.totp_secret,
         });
     }
-    Ok(out)
+    Ok((out, clp))
 }

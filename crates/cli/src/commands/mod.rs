@@ -4,6 +4,7 @@ pub mod backup;
 pub mod boundaries;
 pub mod count;
 pub mod demo;
+pub mod demo_ballot;
 pub mod export;
 pub mod generate;
 pub mod import;

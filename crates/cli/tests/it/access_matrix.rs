@@ -104,6 +104,14 @@ fn cases(key: &str, s: &Server) -> Option<Vec<Case>> {
         allowed: changes_status,
         ok: StatusCode::UNPROCESSABLE_ENTITY,
     };
+    let no_ballot = |path: &str| Case {
+        what: "no such ballot",
+        path: path.to_string(),
+        body: None,
+        if_match: None,
+        allowed: everyone,
+        ok: StatusCode::NOT_FOUND,
+    };
     Some(match key {
         "GET /api/v1/me" => vec![get("me", "/api/v1/me".into(), everyone)],
         "GET /api/v1/units" => vec![get("directory", "/api/v1/units".into(), everyone)],
@@ -184,6 +192,13 @@ fn cases(key: &str, s: &Server) -> Option<Vec<Case>> {
         }
         "GET /api/v1/audit/verification" => {
             vec![get("chain", "/api/v1/audit/verification".into(), audits)]
+        }
+        // A ballot's result and papers are open to any account once published and to the ballot's
+        // officers once counted (tests/it/ballots.rs walks both); here every caller is asked for a
+        // ballot that does not exist, which any account may be told (404) and no one unlogged (401).
+        "GET /api/v1/ballots/{id}/result" => vec![no_ballot("/api/v1/ballots/999999/result")],
+        "GET /api/v1/ballots/{id}/ballots.blt" => {
+            vec![no_ballot("/api/v1/ballots/999999/ballots.blt")]
         }
         // Logging in and out are every account's: checked by logging each one in (above) and
         // out (below), rather than as cases here.
@@ -283,6 +298,7 @@ async fn every_api_route_answers_every_role_as_the_matrix_says() {
                         let expected = match who {
                             Who::Anonymous => StatusCode::UNAUTHORIZED,
                             Who::Expired if case.path == "/api/v1/me" => StatusCode::OK,
+                            Who::Expired if case.path.starts_with("/api/v1/ballots/") => case.ok,
                             Who::Expired => StatusCode::FORBIDDEN,
                             Who::Role(role) if (case.allowed)(*role) => case.ok,
                             Who::Role(_) => StatusCode::FORBIDDEN,

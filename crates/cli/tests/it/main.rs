@@ -4,10 +4,11 @@
 
 mod support;
 
-mod account;
 mod access_matrix;
+mod account;
 mod api_v1;
 mod backup;
+mod ballots;
 mod browser;
 mod count;
 mod mail;

@@ -1,6 +1,7 @@
 //! The JSON API of SPEC 5.2 under `/api/v1/`, one file per resource. Each handler carries its
 //! `utoipa::path` description, so `/api/openapi.json` is generated from the code that serves it.
 mod audit;
+mod ballots;
 mod members;
 mod session;
 pub(crate) mod transitions;
@@ -54,6 +55,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::events))
         .routes(routes!(audit::access))
         .routes(routes!(audit::verification))
+        .routes(routes!(ballots::result))
+        .routes(routes!(ballots::papers))
 }
 
 pub async fn openapi_document(State(state): State<AppState>) -> Response {

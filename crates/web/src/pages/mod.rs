@@ -21,10 +21,12 @@ use crate::error::{page_error, ReasonBody};
 use crate::AppState;
 
 mod audit;
+mod ballots;
 mod dashboard;
 mod export;
 mod outbox;
 mod password_reset;
+mod recalls;
 mod second_factor;
 mod tokens;
 mod transitions;
@@ -44,9 +46,11 @@ pub fn path_segment(text: &str) -> String {
 
 pub fn router() -> Router<AppState> {
     Router::new()
+        .merge(ballots::router())
         .merge(export::router())
         .merge(outbox::router())
         .merge(password_reset::router())
+        .merge(recalls::router())
         .merge(second_factor::router())
         .route("/", get(dashboard::dashboard))
         .route("/login", get(login_form).post(login))
@@ -84,7 +88,7 @@ impl Layout {
         }
     }
 
-    fn of(title: impl Into<String>, s: &PageSession) -> Layout {
+    pub(crate) fn of(title: impl Into<String>, s: &PageSession) -> Layout {
         Layout {
             title: title.into(),
             email: Some(s.email.clone()),
@@ -106,7 +110,7 @@ fn sentence(s: &str) -> String {
     }
 }
 
-fn render(status: StatusCode, t: &impl Template) -> Response {
+pub(crate) fn render(status: StatusCode, t: &impl Template) -> Response {
     match t.render() {
         Ok(body) => (status, Html(body)).into_response(),
         Err(e) => {
@@ -148,7 +152,10 @@ pub fn error_page(status: StatusCode, message: &str, reasons: &[ReasonBody]) -> 
 
 /// The session, or a redirect to the login page (or to enrolment, for a session that may only
 /// enrol a second factor).
-async fn require_session(state: &AppState, headers: &HeaderMap) -> Result<PageSession, Response> {
+pub(crate) async fn require_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<PageSession, Response> {
     match auth::page_session(state, headers).await {
         Ok(Some(s)) => Ok(s),
         Ok(None) => {

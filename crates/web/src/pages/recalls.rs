@@ -1,0 +1,148 @@
+//! Petitions to recall a Labour group's leader: an officer opens one with the group's members;
+//! each group member signs once; the page shows the count against the rulebook's threshold and
+//! whether the recall is triggered, with the clause.
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use caucus_app::recalls;
+use caucus_app::AppError;
+
+use super::ballots::{field, session_for_post};
+use super::{render, require_session, Layout};
+use crate::api::units::DecisionBody;
+use crate::error::page_error;
+use crate::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/recalls/new", get(new_form).post(open))
+        .route("/recalls/{id}", get(show))
+        .route("/recalls/{id}/sign", post(sign))
+}
+
+#[derive(Template)]
+#[template(path = "recall_new.html")]
+struct NewPage {
+    layout: Layout,
+    problem: Option<String>,
+    unit: String,
+    leader: String,
+    group: String,
+}
+
+async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let s = match require_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    render(
+        StatusCode::OK,
+        &NewPage {
+            layout: Layout::of("Open a recall petition", &s),
+            problem: None,
+            unit: String::new(),
+            leader: String::new(),
+            group: String::new(),
+        },
+    )
+}
+
+async fn open(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let s = match session_for_post(&state, &headers, &fields).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let group: Vec<String> = field(&fields, "group")
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|n| !n.is_empty())
+        .map(str::to_string)
+        .collect();
+    let unit = field(&fields, "unit").trim();
+    let leader = field(&fields, "leader").trim();
+    match recalls::open(&state.app, &s.actor, unit, leader, &group).await {
+        Ok(id) => Redirect::to(&format!("/recalls/{id}")).into_response(),
+        Err(AppError::Invalid(problem)) => render(
+            StatusCode::BAD_REQUEST,
+            &NewPage {
+                layout: Layout::of("Open a recall petition", &s),
+                problem: Some(problem),
+                unit: unit.to_string(),
+                leader: leader.to_string(),
+                group: field(&fields, "group").to_string(),
+            },
+        ),
+        Err(e) => page_error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "recall_show.html")]
+struct ShowPage {
+    layout: Layout,
+    id: i64,
+    unit: String,
+    leader: String,
+    opened_on: String,
+    triggered_on: Option<String>,
+    group_size: i64,
+    signatures: Vec<(String, String)>,
+    decision: DecisionBody,
+    may_sign: bool,
+}
+
+async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
+    let s = match require_session(&state, &headers).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let p = match recalls::state(&state.app, id).await {
+        Ok(p) => p,
+        Err(e) => return page_error(e),
+    };
+    let may_sign = match recalls::may_sign(&state.app, &s.actor, id).await {
+        Ok(m) => m,
+        Err(e) => return page_error(e),
+    };
+    render(
+        StatusCode::OK,
+        &ShowPage {
+            layout: Layout::of("Recall petition", &s),
+            id,
+            unit: p.unit_name,
+            leader: p.leader,
+            opened_on: p.row.opened_on.to_string(),
+            triggered_on: p.row.triggered_on.map(|d| d.to_string()),
+            group_size: p.group_size,
+            signatures: p
+                .signatures
+                .iter()
+                .map(|(n, d)| (n.clone(), d.to_string()))
+                .collect(),
+            decision: DecisionBody::from(&p.decision),
+            may_sign,
+        },
+    )
+}
+
+async fn sign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<i64>,
+    Form(fields): Form<Vec<(String, String)>>,
+) -> Response {
+    let s = match session_for_post(&state, &headers, &fields).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    match recalls::sign(&state.app, &s.actor, id).await {
+        Ok(_) => Redirect::to(&format!("/recalls/{id}")).into_response(),
+        Err(e) => page_error(e),
+    }
+}
