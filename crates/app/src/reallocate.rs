@@ -5,7 +5,7 @@
 use crate::{io_error, App, AppError, Progress, Result, CLI_ACTOR};
 use caucus_store::audit::{self, digest, NewEvent};
 use caucus_store::geography;
-use caucus_store::reallocation::{self, Run};
+use caucus_store::reallocation::{self, Run, SummaryCount};
 use caucus_store::Tx;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -231,6 +231,31 @@ pub async fn reallocate(
     Ok(summary)
 }
 
+/// Counts a range's placements by (new CLP, previous CLP) from its digest lines
+/// (`member,new CLP,new branch,previous CLP`, 0 for none).
+fn placement_counts(lines: &str) -> Result<Vec<SummaryCount>> {
+    let mut counts: BTreeMap<(Option<i64>, Option<i64>), i64> = BTreeMap::new();
+    for line in lines.lines() {
+        let fields: Vec<&str> = line.split(',').collect();
+        let id = |i: usize| -> Result<Option<i64>> {
+            let n: i64 = fields.get(i).and_then(|f| f.parse().ok()).ok_or_else(|| {
+                AppError::Invalid(format!("a placement reads back malformed: '{line}'"))
+            })?;
+            Ok((n != 0).then_some(n))
+        };
+        *counts.entry((id(1)?, id(3)?)).or_default() += 1;
+    }
+    Ok(counts
+        .into_iter()
+        .map(|((new_clp, old_clp), members)| SummaryCount {
+            new_clp,
+            old_clp,
+            exception: false,
+            members,
+        })
+        .collect())
+}
+
 fn clp_key(clp: Option<&(String, String)>) -> String {
     match clp {
         Some((name, code)) => format!("{name} ({code})"),
@@ -292,6 +317,11 @@ async fn apply(app: &App, tx: &mut Tx, run: &Run, from: i64, to: i64) -> Result<
     let pending = audit::reserve(tx).await?;
     let outcome = reallocation::apply_chunk(tx, run, from, to, pending.seq).await?;
     let after = reallocation::chunk_digest_input(tx, run.id, from, to).await?;
+    let mut counts = placement_counts(&after)?;
+    if outcome.exceptions > 0 {
+        counts.extend(reallocation::chunk_exception_counts(tx, run, from, to).await?);
+    }
+    reallocation::add_counts(tx, run.id, &counts).await?;
     pending
         .write(
             tx,
@@ -311,4 +341,34 @@ async fn apply(app: &App, tx: &mut Tx, run: &Run, from: i64, to: i64) -> Result<
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placements_are_counted_by_new_and_previous_constituency_party() {
+        let lines = "1,7,70,3\n2,7,71,3\n3,8,0,0\n4,7,70,4\n";
+        let counts = placement_counts(lines).expect("well-formed lines");
+        let by_pair: Vec<(Option<i64>, Option<i64>, i64)> = counts
+            .iter()
+            .map(|c| (c.new_clp, c.old_clp, c.members))
+            .collect();
+        assert_eq!(
+            by_pair,
+            vec![
+                (Some(7), Some(3), 2),
+                (Some(7), Some(4), 1),
+                (Some(8), None, 1)
+            ]
+        );
+        assert!(counts.iter().all(|c| !c.exception));
+    }
+
+    #[test]
+    fn a_malformed_line_is_an_error_not_a_guess() {
+        assert!(placement_counts("1,7\n").is_err());
+        assert!(placement_counts("").expect("no lines").is_empty());
+    }
 }

@@ -1,5 +1,6 @@
 //! Aggregate counts for dashboards: members by recorded status within units or a local authority's
 //! area, and the accounts an administrator manages. Counts only, no personal data.
+use crate::geography::CURRENT_UNITS_JOIN;
 use crate::{on_pool, Result, Store};
 use sqlx::Row;
 
@@ -7,18 +8,12 @@ use sqlx::Row;
 pub async fn members_by_status(store: &Store, units: Option<&[i64]>) -> Result<Vec<(String, i64)>> {
     let filter = match units {
         Some([]) => return Ok(Vec::new()),
-        Some(ids) => {
-            let list = ids
-                .iter()
-                .map(|i| i.to_string())
-                .collect::<Vec<_>>()
-                .join(", ");
-            format!("WHERE clp_unit_id IN ({list}) OR branch_unit_id IN ({list})")
-        }
+        Some(ids) => crate::members::in_units(ids),
         None => String::new(),
     };
     let sql = format!(
-        "SELECT status, COUNT(*) AS n FROM members {filter} GROUP BY status ORDER BY status"
+        "SELECT m.status AS status, COUNT(*) AS n FROM members m {CURRENT_UNITS_JOIN} WHERE 1 = 1 {filter} \
+         GROUP BY m.status ORDER BY m.status"
     );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))

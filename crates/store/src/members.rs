@@ -319,7 +319,7 @@ const MEMBER_COLUMNS: &str = "m.id, m.version, m.membership_number, m.given_name
     m.row_digest, pu.branch_unit_id, pu.clp_unit_id";
 
 /// Restricts members (alias `m`, joined to `pu`) to those placed in one of `ids` as branch or CLP.
-fn in_units(ids: &[i64]) -> String {
+pub(crate) fn in_units(ids: &[i64]) -> String {
     let list = ids
         .iter()
         .map(|i| i.to_string())

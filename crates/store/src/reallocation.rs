@@ -153,8 +153,9 @@ pub async fn apply_chunk(
     Ok(ChunkOutcome { placed, exceptions })
 }
 
-/// What a range did, one line per member (member, new CLP, new branch), for its audit event's digest;
-/// joined in the database, so a million placements are not read back row by row.
+/// What a range did, one line per member (member, new CLP, new branch, previous CLP; 0 for none),
+/// for its audit event's digest and its counts; joined in the database, so a million placements are
+/// not read back row by row.
 pub async fn chunk_digest_input(
     tx: &mut Tx,
     run_id: i64,
@@ -164,7 +165,8 @@ pub async fn chunk_digest_input(
     let text: Option<String> = on_tx!(tx, |c| {
         let r = sqlx::query(
             "SELECT string_agg(CAST(member_id AS TEXT) || ',' || COALESCE(CAST(clp_unit_id AS TEXT), '0') || ',' \
-             || COALESCE(CAST(branch_unit_id AS TEXT), '0') || '\n', '' ORDER BY member_id) AS lines \
+             || COALESCE(CAST(branch_unit_id AS TEXT), '0') || ',' || COALESCE(CAST(previous_clp_unit_id AS TEXT), '0') \
+             || '\n', '' ORDER BY member_id) AS lines \
              FROM member_placements WHERE reallocation_run = $1 AND member_id > $2 AND member_id <= $3",
         )
         .bind(run_id)
@@ -175,6 +177,60 @@ pub async fn chunk_digest_input(
         r.try_get("lines")
     })?;
     Ok(text.unwrap_or_default())
+}
+
+/// The exceptions of a range counted by the CLP their postcode gives in the run's previous set.
+pub async fn chunk_exception_counts(
+    tx: &mut Tx,
+    run: &Run,
+    from_id: i64,
+    to_id: i64,
+) -> Result<Vec<SummaryCount>> {
+    on_tx!(tx, |c| {
+        let rows = sqlx::query(
+            "SELECT ou.clp_unit_id AS old_clp, COUNT(*) AS n FROM reallocation_exceptions x \
+             JOIN members m ON m.id = x.member_id \
+             LEFT JOIN postcode_units ou ON ou.boundary_set = $2 AND ou.postcode = m.postcode \
+             WHERE x.run_id = $1 AND x.member_id > $3 AND x.member_id <= $4 GROUP BY ou.clp_unit_id",
+        )
+        .bind(run.id)
+        .bind(&run.from_set)
+        .bind(from_id)
+        .bind(to_id)
+        .fetch_all(c)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SummaryCount {
+                    new_clp: None,
+                    old_clp: r.try_get("old_clp")?,
+                    exception: true,
+                    members: r.try_get("n")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()
+    })
+}
+
+/// Records a range's counts with the range.
+pub async fn add_counts(tx: &mut Tx, run_id: i64, counts: &[SummaryCount]) -> Result<()> {
+    for c in counts {
+        on_tx!(tx, |conn| {
+            sqlx::query(
+                "INSERT INTO reallocation_counts (run_id, new_clp_unit_id, old_clp_unit_id, exception, members) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(run_id)
+            .bind(c.new_clp)
+            .bind(c.old_clp)
+            .bind(c.exception)
+            .bind(c.members)
+            .execute(conn)
+            .await
+            .map(|r| r.rows_affected())
+        })?;
+    }
+    Ok(())
 }
 
 pub async fn finish(tx: &mut Tx, run_id: i64, finished_at: &str) -> Result<()> {
@@ -256,8 +312,9 @@ pub async fn report_page(
     }
 }
 
-/// Members of a run counted by (new CLP, previous CLP, exception): the summary without reading every
-/// member back. An exception's previous CLP is the one their postcode gives in the run's previous set.
+/// Members of a run counted by (new CLP, previous CLP, exception), as each range recorded them: the
+/// summary without reading every member back. An exception's previous CLP is the one their postcode
+/// gives in the run's previous set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SummaryCount {
     pub new_clp: Option<i64>,
@@ -271,24 +328,18 @@ pub async fn summary_counts(
     run_id: i64,
     tx: Option<&mut Tx>,
 ) -> Result<Vec<SummaryCount>> {
-    let sql = "SELECT clp_unit_id AS new_clp, previous_clp_unit_id AS old_clp, 0 AS exc, COUNT(*) AS n \
-         FROM member_placements WHERE reallocation_run = $1 GROUP BY clp_unit_id, previous_clp_unit_id \
-         UNION ALL \
-         SELECT NULL, ou.clp_unit_id, 1, COUNT(*) FROM reallocation_exceptions x \
-         JOIN reallocation_runs r ON r.id = x.run_id \
-         JOIN members m ON m.id = x.member_id \
-         LEFT JOIN postcode_units ou ON ou.boundary_set = r.from_set AND ou.postcode = m.postcode \
-         WHERE x.run_id = $1 GROUP BY ou.clp_unit_id";
+    let sql = "SELECT new_clp_unit_id AS new_clp, old_clp_unit_id AS old_clp, exception, \
+         CAST(SUM(members) AS BIGINT) AS n FROM reallocation_counts WHERE run_id = $1 \
+         GROUP BY new_clp_unit_id, old_clp_unit_id, exception";
     macro_rules! read {
         ($c:expr) => {{
             let rows = sqlx::query(sql).bind(run_id).fetch_all($c).await?;
             rows.iter()
                 .map(|r| {
-                    let exc: i32 = r.try_get("exc")?;
                     Ok(SummaryCount {
                         new_clp: r.try_get("new_clp")?,
                         old_clp: r.try_get("old_clp")?,
-                        exception: exc == 1,
+                        exception: r.try_get("exception")?,
                         members: r.try_get("n")?,
                     })
                 })

@@ -25,3 +25,14 @@ DROP INDEX members_clp;
 DROP INDEX members_branch;
 ALTER TABLE members DROP COLUMN branch_unit_id;
 ALTER TABLE members DROP COLUMN clp_unit_id;
+
+-- A reallocation's members counted per range by (new CLP, previous CLP, exception), written with each
+-- range, so the run's summary is a sum of a few hundred rows, however many members moved.
+CREATE TABLE reallocation_counts (
+    run_id BIGINT NOT NULL REFERENCES reallocation_runs(id),
+    new_clp_unit_id BIGINT NULL,
+    old_clp_unit_id BIGINT NULL,
+    exception BOOLEAN NOT NULL,
+    members BIGINT NOT NULL
+);
+CREATE INDEX reallocation_counts_run ON reallocation_counts(run_id);
