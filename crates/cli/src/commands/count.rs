@@ -150,9 +150,53 @@ pub fn run(args: &CountArgs) -> anyhow::Result<()> {
         FormatArg::Json => report::json(&result),
         FormatArg::Html => report::html(&result),
     };
-    print!("{out}");
-    if !out.ends_with('\n') {
-        println!();
+    let mut text = out;
+    if !text.ends_with('\n') {
+        text.push('\n');
     }
-    Ok(())
+    write_out(&mut std::io::stdout().lock(), &text)
+        .map_err(|e| anyhow!("cannot write the result: {e}"))
+}
+
+/// Writes the result sheet. A reader that stops early (`caucus count ... | head`) closes the pipe:
+/// that ends the output, as for any Unix filter, and is not an error (print! panicked on it).
+fn write_out(w: &mut impl std::io::Write, text: &str) -> std::io::Result<()> {
+    match w.write_all(text.as_bytes()).and_then(|()| w.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct Closed;
+    impl std::io::Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    struct Full;
+    impl std::io::Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::other("disk full"))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_reader_that_stops_early_ends_the_output_and_other_write_errors_are_reported() {
+        assert!(write_out(&mut Closed, "round 1\n").is_ok());
+        assert!(write_out(&mut Full, "round 1\n").is_err());
+        let mut buf = Vec::new();
+        write_out(&mut buf, "elected: A\n").expect("a vector takes anything");
+        assert_eq!(buf, b"elected: A\n");
+    }
 }
