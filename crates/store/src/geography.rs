@@ -153,11 +153,9 @@ pub async fn placements(tx: &mut Tx, set: &str, postcodes: &[&str]) -> Result<Ve
             .collect::<Vec<_>>()
             .join(", ");
         let sql = format!(
-            "SELECT p.postcode, p.ward_code, p.pcon_code, p.terminated_on, c.id AS clp_id, bw.branch_unit_id \
+            "SELECT p.postcode, p.ward_code, p.pcon_code, p.terminated_on, pu.clp_unit_id AS clp_id, pu.branch_unit_id \
              FROM postcodes p \
-             LEFT JOIN units c ON c.boundary_set = p.boundary_set AND c.kind = 'clp' AND c.gss_code = p.pcon_code \
-             LEFT JOIN branch_wards bw ON bw.boundary_set = p.boundary_set AND bw.ward_code = p.ward_code \
-               AND bw.clp_unit_id = c.id \
+             LEFT JOIN postcode_units pu ON pu.boundary_set = p.boundary_set AND pu.postcode = p.postcode \
              WHERE p.boundary_set = $1 AND p.postcode IN ({list})"
         );
         let rows: Vec<Placement> = on_tx!(tx, |c| {

@@ -470,15 +470,14 @@ pub async fn set_status(tx: &mut Tx, id: i64, status: &str, expected_version: i6
 pub async fn units_of(store: &Store, member_id: i64) -> Result<Vec<i64>> {
     on_pool!(store, |c| {
         let rows = sqlx::query(
-            "WITH RECURSIVE own(id) AS ( \
-               SELECT pu.branch_unit_id FROM members m \
+            "WITH RECURSIVE placed AS ( \
+               SELECT pu.branch_unit_id, pu.clp_unit_id FROM members m \
                  JOIN register_settings s ON s.key = 'current_boundary_set' \
                  JOIN postcode_units pu ON pu.boundary_set = s.value AND pu.postcode = m.postcode \
-                 WHERE m.id = $1 AND pu.branch_unit_id IS NOT NULL \
-               UNION SELECT pu.clp_unit_id FROM members m \
-                 JOIN register_settings s ON s.key = 'current_boundary_set' \
-                 JOIN postcode_units pu ON pu.boundary_set = s.value AND pu.postcode = m.postcode \
-                 WHERE m.id = $1 AND pu.clp_unit_id IS NOT NULL \
+                 WHERE m.id = $1), \
+             own(id) AS ( \
+               SELECT branch_unit_id FROM placed WHERE branch_unit_id IS NOT NULL \
+               UNION SELECT clp_unit_id FROM placed WHERE clp_unit_id IS NOT NULL \
                UNION SELECT la.id FROM members m \
                  JOIN register_settings s ON s.key = 'current_boundary_set' \
                  JOIN postcodes p ON p.boundary_set = s.value AND p.postcode = m.postcode \

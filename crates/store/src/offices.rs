@@ -88,17 +88,17 @@ pub async fn held_on(store: &Store, unit_id: i64, on: Date) -> Result<Vec<Held>>
 
 /// Members placed in a unit (as branch or CLP) now, for delegate entitlements.
 pub async fn members_placed(store: &Store, unit_id: i64) -> Result<i64> {
+    let sql = format!(
+        "SELECT COUNT(*) AS n FROM members m {} \
+         WHERE (pu.branch_unit_id = $1 OR pu.clp_unit_id = $1) \
+         AND m.status IN ('provisional', 'active', 'in_arrears', 'suspended')",
+        crate::geography::CURRENT_UNITS_JOIN
+    );
     on_pool!(store, |c| {
-        let r = sqlx::query(
-            "SELECT COUNT(*) AS n FROM members m \
-             JOIN register_settings s ON s.key = 'current_boundary_set' \
-             JOIN postcode_units pu ON pu.boundary_set = s.value AND pu.postcode = m.postcode \
-             WHERE (pu.branch_unit_id = $1 OR pu.clp_unit_id = $1) \
-             AND m.status IN ('provisional', 'active', 'in_arrears', 'suspended')",
-        )
-        .bind(unit_id)
-        .fetch_one(c)
-        .await?;
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(unit_id)
+            .fetch_one(c)
+            .await?;
         Ok(r.try_get("n")?)
     })
 }
