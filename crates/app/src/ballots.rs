@@ -471,8 +471,9 @@ fn blt_of(b: &Ballot, papers: &[(String, String)]) -> Result<String> {
     ))
 }
 
-/// Closes voting and counts: the papers are written out as the BLT file that will be published,
-/// and that very file is what the engine counts.
+/// Closes voting and counts: the papers leave the ballot box for the kept papers in one transaction
+/// (`store::seal`, so nothing kept follows the order of voting), are written out as the BLT file that
+/// will be published, and that very file is what the engine counts.
 pub async fn close_and_count(app: &App, actor: &Actor, id: i64) -> Result<()> {
     let b = find(app, id).await?;
     let why = authorise(app, actor, &b.unit).await?;
@@ -486,7 +487,7 @@ pub async fn close_and_count(app: &App, actor: &Actor, id: i64) -> Result<()> {
     store::set_state(&mut tx, id, "frozen", "counted", b.row.version)
         .await
         .map_err(AppError::from_store)?;
-    let papers = store::papers(&mut tx, id).await?;
+    let papers = store::seal(&mut tx, id).await?;
     let blt = blt_of(&b, &papers)?;
     let profile = parse::parse(blt.as_bytes())
         .map_err(|e| AppError::Invalid(format!("the ballot file could not be read back: {e}")))?;
@@ -525,6 +526,10 @@ pub async fn close_and_count(app: &App, actor: &Actor, id: i64) -> Result<()> {
     )
     .await?;
     tx.commit().await?;
+    // The count stands whether or not the space is reclaimed now; a later close reclaims it too.
+    if let Err(e) = store::reclaim_box(&app.store).await {
+        tracing::warn!(ballot = id, error = %e, "could not vacuum the ballot box after the count");
+    }
     Ok(())
 }
 

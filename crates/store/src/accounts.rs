@@ -1,7 +1,7 @@
 //! Accounts and what hangs off them: grants of a role over a unit for a period, browser sessions,
 //! API tokens, login attempts (for throttling) and the access log of member-record reads. Secrets are
 //! stored only as hashes the caller computes; times to compare are Unix seconds.
-use crate::{on_pool, on_tx, Result, Store, Tx};
+use crate::{on_pool, on_tx, on_writer, Result, Store, StoreError, Tx};
 use sqlx::Row;
 use time::Date;
 
@@ -184,7 +184,7 @@ pub async fn insert_session(
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
-    on_pool!(store, |c| {
+    on_writer!(store, |c| {
         sqlx::query(
         "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, expires_at, last_seen_at) \
          VALUES ($1, $2, $3, $4, $5, $4)",
@@ -201,31 +201,52 @@ pub async fn insert_session(
     Ok(())
 }
 
+/// How stale a session's `last_seen_at` may get before a request records it again. Writing it on
+/// every request would make every page view a write, and on SQLite writers queue behind one lock.
+pub const LAST_SEEN_GRANULARITY_SECS: i64 = 60;
+
 /// The full session (not one that may only enrol a second factor) with this token hash if it has
-/// not expired at `now`; records that it was seen.
+/// not expired at `now`; records that it was seen, to the granularity above.
 pub async fn live_session(store: &Store, token_hash: &str, now: i64) -> Result<Option<Credential>> {
-    on_pool!(store, |c| {
+    let found = on_pool!(store, |c| {
         let r = sqlx::query(
-            "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND expires_at > $2 \
-             AND NOT enrol_only RETURNING account_id, expires_at, csrf_token",
+            "SELECT account_id, expires_at, csrf_token, last_seen_at FROM sessions \
+             WHERE token_hash = $1 AND expires_at > $2 AND NOT enrol_only",
         )
         .bind(token_hash)
         .bind(now)
         .fetch_optional(c)
         .await?;
-        match r {
-            Some(r) => Ok(Some(Credential {
-                account_id: r.try_get("account_id")?,
-                expires_at: r.try_get("expires_at")?,
-                csrf_token: r.try_get("csrf_token")?,
-            })),
-            None => Ok(None),
-        }
-    })
+        r.map(|r| {
+            Ok::<_, StoreError>((
+                Credential {
+                    account_id: r.try_get("account_id")?,
+                    expires_at: r.try_get("expires_at")?,
+                    csrf_token: r.try_get("csrf_token")?,
+                },
+                r.try_get::<i64, _>("last_seen_at")?,
+            ))
+        })
+        .transpose()
+    })?;
+    let Some((credential, last_seen)) = found else {
+        return Ok(None);
+    };
+    if now - last_seen >= LAST_SEEN_GRANULARITY_SECS {
+        on_writer!(store, |c| sqlx::query(
+            "UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1 AND last_seen_at < $2"
+        )
+        .bind(token_hash)
+        .bind(now)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    }
+    Ok(Some(credential))
 }
 
 pub async fn delete_session(store: &Store, token_hash: &str) -> Result<()> {
-    on_pool!(store, |c| sqlx::query(
+    on_writer!(store, |c| sqlx::query(
         "DELETE FROM sessions WHERE token_hash = $1"
     )
     .bind(token_hash)
@@ -262,7 +283,7 @@ pub async fn insert_api_token(
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
-    on_pool!(store, |c| sqlx::query(
+    on_writer!(store, |c| sqlx::query(
         "INSERT INTO api_tokens (token_hash, account_id, scopes, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5)",
     )
@@ -304,7 +325,7 @@ pub async fn live_api_token(
 }
 
 pub async fn revoke_api_token(store: &Store, token_hash: &str, now: i64) -> Result<u64> {
-    on_pool!(store, |c| sqlx::query(
+    on_writer!(store, |c| sqlx::query(
         "UPDATE api_tokens SET revoked_at = $2 WHERE token_hash = $1 AND revoked_at IS NULL"
     )
     .bind(token_hash)
@@ -322,7 +343,7 @@ pub async fn record_login_attempt(
     address: &str,
     succeeded: bool,
 ) -> Result<()> {
-    on_pool!(store, |c| {
+    on_writer!(store, |c| {
         sqlx::query(
         "INSERT INTO login_attempts (occurred_at, email, address, succeeded) VALUES ($1, $2, $3, $4)"
     )
@@ -368,7 +389,7 @@ pub async fn log_access(
     subject: &str,
     detail: &str,
 ) -> Result<()> {
-    on_pool!(store, |c| {
+    on_writer!(store, |c| {
         sqlx::query(
         "INSERT INTO access_log (occurred_at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)"
     )

@@ -4,7 +4,7 @@
 //! a register of either engine in one transaction, parents before children. The tables and columns
 //! come from caucus's migrations, read back from SQLite, so a new migration needs no edit here.
 use crate::audit::{self, NewEvent};
-use crate::{on_tx, Result, Store, StoreError, Tx};
+use crate::{on_tx, Result, Sqlite, Store, StoreError, Tx};
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgPoolOptions;
@@ -257,7 +257,7 @@ pub async fn open_backup(path: &Path) -> Result<Store> {
         .await
         .map_err(|e| invalid(format!("{shown} is not a caucus backup: {e}")))?;
     match check_backup(&pool).await {
-        Ok(()) => Ok(Store::Sqlite(pool)),
+        Ok(()) => Ok(Store::Sqlite(Sqlite::single(pool))),
         Err(problem) => {
             pool.close().await;
             Err(invalid(format!(
@@ -579,7 +579,8 @@ pub async fn backup(
 /// an import's batches are in it whole or not at all) and written into a migrated SQLite file.
 async fn snapshot_into(store: &Store, file: &Path, progress: &dyn Fn(Step)) -> Result<()> {
     match store {
-        Store::Sqlite(pool) => {
+        Store::Sqlite(sqlite) => {
+            let pool = sqlite.readers();
             let name = file
                 .to_str()
                 .ok_or_else(|| invalid(format!("{} is not a UTF-8 path", file.display())))?;
@@ -612,7 +613,7 @@ async fn snapshot_into(store: &Store, file: &Path, progress: &dyn Fn(Step)) -> R
                 .max_connections(1)
                 .connect_with(options)
                 .await?;
-            let target = Store::Sqlite(pool);
+            let target = Store::Sqlite(Sqlite::single(pool));
             let copied = async {
                 target.migrate().await?;
                 let tables = caucus_schema().await?;
@@ -788,7 +789,7 @@ pub async fn dump(store: &Store) -> Result<Vec<(String, Vec<String>)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{on_pool, Store};
+    use crate::{on_pool, on_writer, Store};
     use caucus_testkit::{databases, TestDb};
 
     const FIXTURE: &[&str] = &[
@@ -813,11 +814,12 @@ mod tests {
         "INSERT INTO ballot_roll (ballot_id, member_id, included, reasons) VALUES (5, 7, TRUE, '[]'), \
          (5, 8, FALSE, '[]')",
         "INSERT INTO ballot_voted (ballot_id, member_id) VALUES (5, 7)",
-        "INSERT INTO ballot_papers (ballot_id, receipt, marks) VALUES (5, 'ABCD-EFGH-JKLM-NPQR', '2 1')",
+        // The ballot is still open, so its paper is in the box.
+        "INSERT INTO ballot_box (ballot_id, receipt, marks) VALUES (5, 'ABCD-EFGH-JKLM-NPQR', '2 1')",
     ];
 
     async fn exec(store: &Store, sql: &str) {
-        on_pool!(store, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+        on_writer!(store, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
             .execute(c)
             .await
             .map(|_| ()))

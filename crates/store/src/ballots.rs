@@ -343,24 +343,60 @@ pub async fn mark_voted(tx: &mut Tx, ballot_id: i64, member_id: i64) -> Result<b
     Ok(n == 1)
 }
 
-/// Puts a paper in the box; false (nothing written) if the receipt code is already taken.
+/// Puts a paper in the ballot box (not yet among the kept papers: see `seal`); false (nothing
+/// written) if the receipt code is already taken.
 pub async fn insert_paper(tx: &mut Tx, ballot_id: i64, receipt: &str, marks: &str) -> Result<bool> {
     let n = on_tx!(tx, |c| {
         sqlx::query(
-        "INSERT INTO ballot_papers (ballot_id, receipt, marks) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
-    )
-    .bind(ballot_id)
-    .bind(receipt)
-    .bind(marks)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected())
+            "INSERT INTO ballot_box (ballot_id, receipt, marks) VALUES ($1, $2, $3) \
+             ON CONFLICT DO NOTHING",
+        )
+        .bind(ballot_id)
+        .bind(receipt)
+        .bind(marks)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
     })?;
     Ok(n == 1)
 }
 
-/// Every paper as (receipt, marks), in receipt order.
-pub async fn papers(tx: &mut Tx, ballot_id: i64) -> Result<Vec<(String, String)>> {
+/// Moves every paper of the ballot from the box to the kept papers, in receipt order, and empties
+/// its part of the box: the kept papers are written by this one transaction, so neither the order
+/// of their rows nor (on PostgreSQL) the transaction that wrote them follows the order of voting.
+/// Returns the papers as (receipt, marks), in receipt order.
+pub async fn seal(tx: &mut Tx, ballot_id: i64) -> Result<Vec<(String, String)>> {
+    on_tx!(tx, |c| {
+        sqlx::query(
+            "INSERT INTO ballot_papers (ballot_id, receipt, marks) \
+             SELECT ballot_id, receipt, marks FROM ballot_box WHERE ballot_id = $1 ORDER BY receipt",
+        )
+        .bind(ballot_id)
+        .execute(&mut *c)
+        .await?;
+        sqlx::query("DELETE FROM ballot_box WHERE ballot_id = $1")
+            .bind(ballot_id)
+            .execute(&mut *c)
+            .await?;
+        Ok::<_, StoreError>(())
+    })?;
+    papers(tx, ballot_id).await
+}
+
+/// Reclaims the space of papers that `seal` moved out of the box. On PostgreSQL the deleted rows
+/// stay in the table's files until a vacuum; this one, run once voting has closed, frees them and
+/// gives the emptied pages back. SQLite overwrites nothing it need not, but its box is keyed by the
+/// random receipt, so its pages never held the order of voting.
+pub async fn reclaim_box(store: &Store) -> Result<()> {
+    if let Store::Postgres(p) = store {
+        // VACUUM cannot run inside a transaction: it goes straight to a pooled connection.
+        sqlx::query("VACUUM ballot_box").execute(p).await?;
+    }
+    Ok(())
+}
+
+/// The kept papers as (receipt, marks), in receipt order.
+async fn papers(tx: &mut Tx, ballot_id: i64) -> Result<Vec<(String, String)>> {
     on_tx!(tx, |c| {
         let rows = sqlx::query(
             "SELECT receipt, marks FROM ballot_papers WHERE ballot_id = $1 ORDER BY receipt",

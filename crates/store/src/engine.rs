@@ -17,8 +17,38 @@ pub enum Engine {
 
 #[derive(Debug, Clone)]
 pub enum Store {
-    Sqlite(SqlitePool),
+    Sqlite(Sqlite),
     Postgres(PgPool),
+}
+
+/// A SQLite database: reads share a pool of connections; writes queue for one connection of their
+/// own. SQLite lets one connection write at a time, and a second writer waits by sleeping and
+/// retrying (1, 2, 5, 10 ms and longer), so with several connections writing at once under load a
+/// page that writes a line to the access log could wait tens of milliseconds. Queued for one writer,
+/// writes go in order without sleeping.
+#[derive(Debug, Clone)]
+pub struct Sqlite {
+    readers: SqlitePool,
+    writer: SqlitePool,
+}
+
+impl Sqlite {
+    /// One pool for reads and writes alike: for a database that only this pool opens, such as a
+    /// backup being written or read.
+    pub fn single(pool: SqlitePool) -> Sqlite {
+        Sqlite {
+            readers: pool.clone(),
+            writer: pool,
+        }
+    }
+
+    pub fn readers(&self) -> &SqlitePool {
+        &self.readers
+    }
+
+    pub fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
 }
 
 pub enum Tx {
@@ -26,13 +56,31 @@ pub enum Tx {
     Postgres(sqlx::Transaction<'static, sqlx::Postgres>),
 }
 
-/// Runs `$body` with `$c` bound to a pool of whichever engine the `&Store` holds. The body is
-/// compiled once per engine.
+/// Runs `$body` with `$c` bound to a pool of whichever engine the `&Store` holds, for reading. The
+/// body is compiled once per engine.
 #[macro_export]
 macro_rules! on_pool {
     ($store:expr, |$c:ident| $body:expr) => {
         match $store {
-            $crate::Store::Sqlite($c) => $body,
+            $crate::Store::Sqlite(sqlite) => {
+                let $c = sqlite.readers();
+                $body
+            }
+            $crate::Store::Postgres($c) => $body,
+        }
+    };
+}
+
+/// As `on_pool!`, for a statement that writes outside a transaction: on SQLite it takes its turn
+/// on the one writing connection (see `Sqlite`).
+#[macro_export]
+macro_rules! on_writer {
+    ($store:expr, |$c:ident| $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite(sqlite) => {
+                let $c = sqlite.writer();
+                $body
+            }
             $crate::Store::Postgres($c) => $body,
         }
     };
@@ -80,11 +128,15 @@ impl Store {
                 // ANALYZE samples at most this many rows per index: plans need the shape of a table,
                 // and a full scan of a million-member register costs a second for nothing better.
                 .pragma("analysis_limit", "1000");
-            let pool = SqlitePoolOptions::new()
+            let readers = SqlitePoolOptions::new()
                 .max_connections(8)
+                .connect_with(options.clone())
+                .await?;
+            let writer = SqlitePoolOptions::new()
+                .max_connections(1)
                 .connect_with(options)
                 .await?;
-            Ok(Store::Sqlite(pool))
+            Ok(Store::Sqlite(Sqlite { readers, writer }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -107,7 +159,7 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Store::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p).await?,
+            Store::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p.writer()).await?,
             Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -119,7 +171,7 @@ impl Store {
     /// fails at once with SQLITE_BUSY_SNAPSHOT, so an import failed whenever anything else wrote.
     pub async fn begin(&self) -> Result<Tx> {
         Ok(match self {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Store::Sqlite(p) => Tx::Sqlite(p.writer().begin_with("BEGIN IMMEDIATE").await?),
             Store::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -127,7 +179,7 @@ impl Store {
     /// Begins a transaction that only reads: one consistent snapshot, taking no write lock.
     pub async fn begin_read(&self) -> Result<Tx> {
         Ok(match self {
-            Store::Sqlite(p) => Tx::Sqlite(p.begin().await?),
+            Store::Sqlite(p) => Tx::Sqlite(p.readers().begin().await?),
             Store::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
     }
@@ -137,7 +189,7 @@ impl Store {
     pub async fn analyze(&self, tables: &[&str]) -> Result<()> {
         for t in tables {
             let sql = format!("ANALYZE {t}");
-            crate::on_pool!(self, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            crate::on_writer!(self, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                 .execute(c)
                 .await
                 .map(|_| ()))?;
@@ -170,7 +222,10 @@ impl Store {
 
     pub async fn close(&self) {
         match self {
-            Store::Sqlite(p) => p.close().await,
+            Store::Sqlite(p) => {
+                p.writer().close().await;
+                p.readers().close().await;
+            }
             Store::Postgres(p) => p.close().await,
         }
     }

@@ -26,7 +26,7 @@ pub mod schema_parity;
 pub mod second_factor;
 pub mod units;
 
-pub use engine::{Engine, PoolUse, Store, Tx};
+pub use engine::{Engine, PoolUse, Sqlite, Store, Tx};
 pub use sqlx::Error as SqlxError;
 
 /// What can go wrong in storage, in words an operator can act on.

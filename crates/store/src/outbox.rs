@@ -2,7 +2,7 @@
 //! so none is lost if sending fails or no SMTP server is configured. A sender claims a due message
 //! (a lease, so two senders do not both send it), then records it sent or the error and when to try
 //! again. Times are Unix seconds.
-use crate::{on_pool, on_tx, Result, Store, Tx};
+use crate::{on_pool, on_tx, on_writer, Result, Store, Tx};
 use sqlx::Row;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,7 +86,7 @@ pub async fn claim(store: &Store, id: i64, now: i64, lease_until: i64) -> Result
         "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $3 \
          WHERE id = $1 AND status = 'queued' AND next_attempt_at <= $2 RETURNING {COLUMNS}"
     );
-    on_pool!(store, |c| {
+    on_writer!(store, |c| {
         match sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(id)
             .bind(now)
@@ -101,7 +101,7 @@ pub async fn claim(store: &Store, id: i64, now: i64, lease_until: i64) -> Result
 }
 
 pub async fn mark_sent(store: &Store, id: i64, now: i64) -> Result<()> {
-    on_pool!(store, |c| sqlx::query(
+    on_writer!(store, |c| sqlx::query(
         "UPDATE outbox SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1"
     )
     .bind(id)
@@ -114,7 +114,7 @@ pub async fn mark_sent(store: &Store, id: i64, now: i64) -> Result<()> {
 
 /// Records a failed attempt: queued again for `retry_at`, or `failed` when `retry_at` is `None`.
 pub async fn mark_failed(store: &Store, id: i64, error: &str, retry_at: Option<i64>) -> Result<()> {
-    on_pool!(store, |c| sqlx::query(
+    on_writer!(store, |c| sqlx::query(
         "UPDATE outbox SET status = CASE WHEN $3 IS NULL THEN 'failed' ELSE 'queued' END, \
          last_error = $2, next_attempt_at = COALESCE($3, next_attempt_at) WHERE id = $1"
     )

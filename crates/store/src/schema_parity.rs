@@ -15,7 +15,8 @@ pub struct Shape {
 pub async fn shape(store: &Store) -> Result<Shape> {
     let mut shape = Shape::default();
     match store {
-        Store::Sqlite(p) => {
+        Store::Sqlite(sqlite) => {
+            let p = sqlite.readers();
             let tables: Vec<String> = sqlx::query(
                 "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
                  AND name <> '_sqlx_migrations' ORDER BY name",

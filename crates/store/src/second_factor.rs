@@ -1,7 +1,7 @@
 //! TOTP enrolment (a secret awaiting confirmation, then made the account's), recovery codes (stored
 //! as hashes the caller computes, each used once) and the sessions that may only enrol a second
 //! factor. Times are Unix seconds.
-use crate::{on_pool, on_tx, Result, Store, Tx};
+use crate::{on_pool, on_tx, on_writer, Result, Store, Tx};
 use sqlx::Row;
 
 pub async fn pending_secret(store: &Store, account_id: i64) -> Result<Option<String>> {
@@ -18,7 +18,7 @@ pub async fn pending_secret(store: &Store, account_id: i64) -> Result<Option<Str
 }
 
 pub async fn set_pending_secret(store: &Store, account_id: i64, secret: &str) -> Result<()> {
-    on_pool!(store, |c| sqlx::query(
+    on_writer!(store, |c| sqlx::query(
         "UPDATE accounts SET totp_pending_secret = $2 WHERE id = $1"
     )
     .bind(account_id)
@@ -115,7 +115,7 @@ pub async fn insert_enrolment_session(
     now: i64,
     expires_at: i64,
 ) -> Result<()> {
-    on_pool!(store, |c| {
+    on_writer!(store, |c| {
         sqlx::query(
         "INSERT INTO sessions (token_hash, account_id, csrf_token, created_at, expires_at, last_seen_at, enrol_only) \
          VALUES ($1, $2, $3, $4, $5, $4, TRUE)",

@@ -524,18 +524,20 @@ async fn a_secret_ballot_is_voted_refused_counted_published_and_recounted_on_eve
         let shape = caucus_store::schema_parity::shape(&j.app.store)
             .await
             .unwrap();
-        let columns: Vec<&str> = shape
-            .columns
-            .iter()
-            .filter(|(t, _, _)| t == "ballot_papers")
-            .map(|(_, c, _)| c.as_str())
-            .collect();
-        assert_eq!(
-            columns,
-            vec!["ballot_id", "marks", "receipt"],
-            "{}",
-            db.engine
-        );
+        for table in ["ballot_papers", "ballot_box"] {
+            let columns: Vec<&str> = shape
+                .columns
+                .iter()
+                .filter(|(t, _, _)| t == table)
+                .map(|(_, c, _)| c.as_str())
+                .collect();
+            assert_eq!(
+                columns,
+                vec!["ballot_id", "marks", "receipt"],
+                "{table} on {}",
+                db.engine
+            );
+        }
         let papers = caucus_store::ballots::papers_published(&j.app.store, id)
             .await
             .unwrap();
@@ -547,9 +549,48 @@ async fn a_secret_ballot_is_voted_refused_counted_published_and_recounted_on_eve
                 .split(' ')
                 .all(|m| m.parse::<usize>().is_ok_and(|n| (1..=4).contains(&n))));
         }
+        // The count emptied the box into the kept papers in one transaction, in receipt order.
+        let boxed: i64 = caucus_store::on_pool!(&j.app.store, |c| sqlx::query_scalar(
+            "SELECT COUNT(*) FROM ballot_box WHERE ballot_id = $1"
+        )
+        .bind(id)
+        .fetch_one(c)
+        .await)
+        .unwrap();
+        assert_eq!(boxed, 0, "{}", db.engine);
+        if let Store::Postgres(pool) = &j.app.store {
+            // Read in the table's own order, the kept papers follow their receipts, not the voting.
+            let stored: Vec<String> =
+                sqlx::query_scalar("SELECT receipt FROM ballot_papers WHERE ballot_id = $1")
+                    .bind(id)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            let mut sorted = stored.clone();
+            sorted.sort();
+            assert_eq!(stored, sorted);
+            // One writing transaction for every kept paper, and none of the voters' marks'.
+            let papers_xid: Vec<String> = sqlx::query_scalar(
+                "SELECT DISTINCT xmin::text FROM ballot_papers WHERE ballot_id = $1",
+            )
+            .bind(id)
+            .fetch_all(pool)
+            .await
+            .unwrap();
+            assert_eq!(papers_xid.len(), 1, "{papers_xid:?}");
+            let marks_xid: Vec<String> =
+                sqlx::query_scalar("SELECT xmin::text FROM ballot_voted WHERE ballot_id = $1")
+                    .bind(id)
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            assert_eq!(marks_xid.len(), 6);
+            assert!(!marks_xid.contains(&papers_xid[0]));
+        }
         // Nor has SQLite a hidden row id on the papers or the marks, which would keep casting order.
-        if let Store::Sqlite(pool) = &j.app.store {
-            for table in ["ballot_papers", "ballot_voted"] {
+        if let Store::Sqlite(sqlite) = &j.app.store {
+            let pool = sqlite.readers();
+            for table in ["ballot_papers", "ballot_box", "ballot_voted"] {
                 let sql = format!("SELECT rowid FROM {table}");
                 let hidden = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(pool).await;
                 assert!(hidden.is_err(), "{table} keeps a row id");
