@@ -5,6 +5,7 @@
 //! receipt among them. The stored papers are checked to hold nothing that leads to a voter.
 //! Each step is a method of `Journey`, so a browser test can take the same path.
 use crate::support::{generate, ok, with_l_area, TODAY};
+use crate::web::PASSWORD;
 use caucus_app::accounts::{add_user, totp_code, AddUser};
 use caucus_app::ballots;
 use caucus_app::{App, Clock};
@@ -16,8 +17,6 @@ use caucus_web::{Application, Config};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
 use tokio::sync::oneshot;
-
-const PASSWORD: &str = "a long test password";
 
 /// A browser's view of the site: the cookie of its session and the CSRF token of its forms.
 pub struct Browser {
@@ -131,8 +130,18 @@ impl Journey {
         }
     }
 
-    fn url(&self, path: &str) -> String {
+    pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// The TOTP code the server expects now (its clock keeps today's date fixed).
+    pub fn code(&self, secret: &str) -> String {
+        totp_code(secret, self.app.clock.now().unix_timestamp() as u64).unwrap()
+    }
+
+    /// The officer's email and TOTP secret, for logging in through another client.
+    pub fn officer_login(&self) -> (&str, &str) {
+        (&self.officer.0, &self.officer.1)
     }
 
     /// Gives a member a login of their own (role member, no second factor); returns its email.
@@ -164,9 +173,7 @@ impl Journey {
         let token = between(&html, "name=\"csrf\" value=\"", "\"")
             .unwrap()
             .to_string();
-        let code = totp_secret
-            .map(|s| totp_code(s, self.app.clock.now().unix_timestamp() as u64).unwrap())
-            .unwrap_or_default();
+        let code = totp_secret.map(|s| self.code(s)).unwrap_or_default();
         let r = self
             .client
             .post(self.url("/login"))
@@ -286,6 +293,20 @@ impl Journey {
             .await
     }
 
+    /// More members vote, through the use case the form calls, so the count has stages: each
+    /// membership number with its marks (0-based candidate positions, in order).
+    pub async fn more_votes(&self, id: i64, votes: &[(&str, &[usize])]) {
+        for (number, marks) in votes {
+            let m = members::by_number(&self.app.store, number)
+                .await
+                .unwrap()
+                .unwrap();
+            ballots::cast(&self.app, &member_actor(m.id), id, marks)
+                .await
+                .unwrap();
+        }
+    }
+
     pub async fn stop(mut self) {
         if let Some(s) = self.stop.take() {
             let _ = s.send(());
@@ -296,6 +317,10 @@ impl Journey {
         self.app.store.close().await;
     }
 }
+
+/// The marks of the members who vote after the first, giving an STV count for 2 of the 4
+/// candidates several stages.
+pub const MORE_VOTES: [&[usize]; 5] = [&[0, 2], &[2, 0, 1], &[3], &[1, 3, 2], &[0]];
 
 fn member_actor(member_id: i64) -> Actor {
     Actor {
@@ -401,16 +426,12 @@ async fn a_secret_ballot_is_voted_refused_counted_published_and_recounted_on_eve
         );
 
         // More members vote (through the use case the form calls), so the count has stages.
-        let ranks: [&[usize]; 5] = [&[0, 2], &[2, 0, 1], &[3], &[1, 3, 2], &[0]];
-        for (line, marks) in on[1..6].iter().zip(ranks) {
-            let m = members::by_number(&j.app.store, &line.membership_number)
-                .await
-                .unwrap()
-                .unwrap();
-            ballots::cast(&j.app, &member_actor(m.id), id, marks)
-                .await
-                .unwrap();
-        }
+        let votes: Vec<(&str, &[usize])> = on[1..6]
+            .iter()
+            .map(|l| l.membership_number.as_str())
+            .zip(MORE_VOTES)
+            .collect();
+        j.more_votes(id, &votes).await;
 
         // Nothing is published before the count; the officer closes, counts and publishes.
         let (status, _) = j.page(&voter, &format!("/ballots/{id}/result")).await;

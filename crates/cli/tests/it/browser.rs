@@ -1,11 +1,16 @@
 //! The web application in a real browser: headless Chromium (Debian's `chromium` and
-//! `chromium-driver`) driven over WebDriver, against the real server on a random loopback port. A
-//! CLP secretary logs in with a password and a TOTP code, finds a member who may not vote, reads why
-//! on their page (the reason with its clause), and downloads the unit's membership list; axe-core is
-//! run on every page of the journey and must find no serious or critical violation.
+//! `chromium-driver`) driven over WebDriver, against the real server on a random loopback port.
+//! Two journeys, each in one browser session: a CLP secretary logs in with a password and a TOTP
+//! code, finds a member who may not vote, reads why on their page (the reason with its clause), and
+//! downloads the unit's membership list; and a secret ballot through its forms, from the officer
+//! creating it to a voter recounting the published papers with `caucus count` (the path of the
+//! HTTP journey in ballots.rs, with its server). axe-core is run on every page of both journeys, at
+//! 1280 and 320 px, and must find no serious or critical violation.
 //!
 //! Without chromedriver or axe-core (installed by scripts/test) the test fails under CI and, on a
 //! developer's machine, says loudly what is missing and passes without a browser.
+use crate::ballots::{Journey, MORE_VOTES};
+use crate::support::{ok, TODAY};
 use crate::web::{Server, PASSWORD};
 use caucus_domain::policy::Role;
 use caucus_store::audit;
@@ -183,6 +188,16 @@ async fn accessibility_problems(c: &Client, axe: &str) -> Vec<String> {
     found
 }
 
+/// Runs axe-core on the page at both widths and notes what it finds under the page's name.
+async fn audit(c: &Client, axe: &str, page: &str, problems: &mut Vec<String>) {
+    problems.extend(
+        accessibility_problems(c, axe)
+            .await
+            .into_iter()
+            .map(|p| format!("{page}: {p}")),
+    );
+}
+
 async fn text_of(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
@@ -192,8 +207,68 @@ async fn text_of(c: &Client, css: &str) -> String {
         .unwrap()
 }
 
-/// Waits for the one finished download in `dir`.
-async fn downloaded(dir: &Path) -> PathBuf {
+/// Waits until the browser is on the page headed `h1`.
+async fn arrive(c: &Client, h1: &str) {
+    c.wait()
+        .for_element(Locator::XPath(&format!("//h1[normalize-space()='{h1}']")))
+        .await
+        .unwrap_or_else(|e| panic!("no page headed '{h1}': {e}"));
+}
+
+/// Presses the page's button labelled `label`.
+async fn press(c: &Client, label: &str) {
+    c.find(Locator::XPath(&format!(
+        "//button[normalize-space()='{label}']"
+    )))
+    .await
+    .unwrap_or_else(|e| panic!("no button '{label}': {e}"))
+    .click()
+    .await
+    .unwrap();
+}
+
+/// Follows the page's link reading `text`.
+async fn follow(c: &Client, text: &str) {
+    c.find(Locator::LinkText(text))
+        .await
+        .unwrap_or_else(|e| panic!("no link '{text}': {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn type_into(c: &Client, id: &str, text: &str) {
+    let field = c.find(Locator::Id(id)).await.unwrap();
+    field.clear().await.unwrap();
+    field.send_keys(text).await.unwrap();
+}
+
+/// Logs in through the form on the login page the browser shows: the password and, for an account
+/// with a second factor, the code an authenticator app would show now. Ends on the dashboard.
+async fn log_in(c: &Client, email: &str, code: Option<&str>) {
+    type_into(c, "email", email).await;
+    type_into(c, "password", PASSWORD).await;
+    if let Some(code) = code {
+        type_into(c, "totp", code).await;
+    }
+    c.find(Locator::Css("main form button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    arrive(c, "Dashboard").await;
+    assert_eq!(c.current_url().await.unwrap().path(), "/");
+}
+
+/// Logs out with the header's button, ending on the login page.
+async fn log_out(c: &Client) {
+    press(c, "Log out").await;
+    arrive(c, "Log in").await;
+}
+
+/// Waits for the one finished download in `dir`, a file ending in `.ext`.
+async fn downloaded(dir: &Path, ext: &str) -> PathBuf {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let files: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -201,7 +276,7 @@ async fn downloaded(dir: &Path) -> PathBuf {
             .map(|e| e.unwrap().path())
             .collect();
         if let [only] = files.as_slice() {
-            if only.extension().is_some_and(|e| e == "csv") {
+            if only.extension().is_some_and(|e| e == ext) {
                 return only.clone();
             }
         }
@@ -262,43 +337,14 @@ async fn a_clp_secretary_logs_in_with_totp_finds_a_member_reads_why_they_cannot_
     let downloads = tempfile::tempdir().unwrap();
     let c = browser(&driver, downloads.path()).await;
     let mut problems = Vec::new();
-    let mut check = |page: &str, found: Vec<String>| {
-        problems.extend(found.into_iter().map(|p| format!("{page}: {p}")));
-    };
 
     // Log in: password and the code an authenticator app would show now.
     c.goto(&s.url("/login")).await.unwrap();
-    check("login", accessibility_problems(&c, &tools.axe).await);
+    audit(&c, &tools.axe, "login", &mut problems).await;
     let (email, secret) = &s.logins[&Role::ClpSecretary];
-    let code = s.code(secret.as_deref().unwrap());
-    c.find(Locator::Id("email"))
-        .await
-        .unwrap()
-        .send_keys(email)
-        .await
-        .unwrap();
-    c.find(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.find(Locator::Id("totp"))
-        .await
-        .unwrap()
-        .send_keys(&code)
-        .await
-        .unwrap();
-    c.find(Locator::Css("main form button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait().for_element(Locator::Css("h1")).await.unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/");
+    log_in(&c, email, Some(&s.code(secret.as_deref().unwrap()))).await;
     assert_eq!(text_of(&c, "h1").await, "Dashboard");
-    check("dashboard", accessibility_problems(&c, &tools.axe).await);
+    audit(&c, &tools.axe, "dashboard", &mut problems).await;
 
     // Search by family name, as typed into the form.
     c.find(Locator::LinkText("Find a member"))
@@ -325,7 +371,7 @@ async fn a_clp_secretary_logs_in_with_totp_finds_a_member_reads_why_they_cannot_
         .for_element(Locator::Css(&format!("a[href='/members/{number}']")))
         .await
         .unwrap();
-    check("search", accessibility_problems(&c, &tools.axe).await);
+    audit(&c, &tools.axe, "search", &mut problems).await;
 
     // The member page says they may not vote, and why, with the clause.
     link.click().await.unwrap();
@@ -349,18 +395,18 @@ async fn a_clp_secretary_logs_in_with_totp_finds_a_member_reads_why_they_cannot_
         row.contains(&format!("{reason} (clause {clause})")),
         "the member page does not say why {number} may not vote ({reason}, clause {clause}):\n{row}"
     );
-    check("member", accessibility_problems(&c, &tools.axe).await);
+    audit(&c, &tools.axe, "member", &mut problems).await;
 
     // The unit's page, and its list downloaded as CSV.
     c.goto(&s.url(&format!("/units/{clp}"))).await.unwrap();
-    check("unit", accessibility_problems(&c, &tools.axe).await);
+    audit(&c, &tools.axe, "unit", &mut problems).await;
     c.find(Locator::LinkText("Download the membership list (CSV)"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    let file = downloaded(downloads.path()).await;
+    let file = downloaded(downloads.path(), "csv").await;
     let text = std::fs::read_to_string(&file).unwrap();
     let (watermark, list) = text.split_once('\n').unwrap();
     assert!(
@@ -407,6 +453,366 @@ async fn a_clp_secretary_logs_in_with_totp_finds_a_member_reads_why_they_cannot_
     c.close().await.unwrap();
     drop(driver);
     s.stop().await;
+    assert!(
+        problems.is_empty(),
+        "axe-core found serious or critical problems:\n{}",
+        problems.join("\n")
+    );
+}
+
+/// Types a date and time into a `datetime-local` control as a person would, field by field in the
+/// browser's en-US order (month, day, year, then hour, minute, AM/PM), and checks what it holds.
+async fn type_moment(c: &Client, id: &str, keys: &str, expected: &str) {
+    let field = c.find(Locator::Id(id)).await.unwrap();
+    field.send_keys(keys).await.unwrap();
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some(expected),
+        "typing {keys:?} into #{id} (is the browser's locale en-US?)"
+    );
+}
+
+/// Chooses the option labelled `label` of the select control `id`.
+async fn choose(c: &Client, id: &str, label: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .unwrap()
+        .select_by_label(label)
+        .await
+        .unwrap();
+}
+
+/// The text of each cell of each row matched by `css`, as the browser renders it, in one round
+/// trip (a roll has hundreds of cells).
+async fn rows_of(c: &Client, css: &str) -> Vec<Vec<String>> {
+    let rows = c
+        .execute(
+            "return Array.from(document.querySelectorAll(arguments[0]))
+               .map(tr => Array.from(tr.children).map(cell => cell.innerText.trim()));",
+            vec![json!(css)],
+        )
+        .await
+        .unwrap();
+    serde_json::from_value(rows).unwrap()
+}
+
+/// The ballot's state as its page states it.
+async fn ballot_state(c: &Client) -> String {
+    c.find(Locator::XPath("//dt[.='State']/following-sibling::dd[1]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn no_vote_form(c: &Client) -> bool {
+    c.find_all(Locator::Css("form[action$='/vote']"))
+        .await
+        .unwrap()
+        .is_empty()
+}
+
+/// Follows the Ballots link to the ballot titled `title`.
+async fn open_ballot(c: &Client, title: &str) {
+    follow(c, "Ballots").await;
+    arrive(c, "Ballots").await;
+    follow(c, title).await;
+    arrive(c, title).await;
+}
+
+const CANDIDATES: [&str; 4] = ["Ann Able", "Bob Baker", "Cy Cole", "Dee Dunn"];
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_ballot_is_set_up_voted_refused_counted_published_and_recounted_in_the_browser() {
+    let Some(tools) = tools_or_skip() else { return };
+    let db = caucus_testkit::TestDb::sqlite();
+    let j = Journey::start(&db.url).await;
+    let driver = Driver::start(&tools.chromedriver);
+    let downloads = tempfile::tempdir().unwrap();
+    // One browser for everyone, who log in and out in turn.
+    let c = browser(&driver, downloads.path()).await;
+    let mut problems = Vec::new();
+    let title = "CLP officers 2026";
+
+    // The officer creates the ballot through the form, open all of today, and freezes its roll.
+    let (email, secret) = j.officer_login();
+    c.goto(&j.url("/login")).await.unwrap();
+    log_in(&c, email, Some(&j.code(secret))).await;
+    follow(&c, "Ballots").await;
+    arrive(&c, "Ballots").await;
+    follow(&c, "Create a ballot").await;
+    arrive(&c, "Create a ballot").await;
+    audit(&c, &tools.axe, "new ballot", &mut problems).await;
+    let unit = c.find(Locator::Id("unit")).await.unwrap();
+    assert_eq!(
+        unit.prop("value").await.unwrap().as_deref(),
+        Some(j.clp.as_str()),
+        "the form offers the officer's own CLP"
+    );
+    type_into(&c, "title", title).await;
+    choose(&c, "kind", "meeting").await;
+    choose(&c, "method", "stv-scottish").await;
+    type_into(&c, "seats", "2").await;
+    type_into(&c, "candidates", &CANDIDATES.join("\n")).await;
+    type_into(&c, "freeze_on", TODAY).await;
+    type_moment(&c, "opens_at", "11222026\u{e004}1200AM", "2026-11-22T00:00").await;
+    type_moment(
+        &c,
+        "closes_at",
+        "11232026\u{e004}1200AM",
+        "2026-11-23T00:00",
+    )
+    .await;
+    press(&c, "Create the ballot").await;
+    arrive(&c, title).await;
+    let id: i64 = c
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .strip_prefix("/ballots/")
+        .and_then(|n| n.parse().ok())
+        .expect("the new ballot's page");
+    assert_eq!(ballot_state(&c).await, "being prepared (roll not frozen)");
+    press(&c, "Freeze the roll").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//button[normalize-space()='Close voting and count']",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(ballot_state(&c).await, "open for voting");
+    audit(&c, &tools.axe, "ballot (officer)", &mut problems).await;
+
+    // The roll, as the officer reads it: who is on it, and who is left off and why (a provisional
+    // member where the synthetic register has one in this CLP, else whoever was left off first).
+    follow(&c, "The roll, with the reason for every exclusion").await;
+    arrive(&c, &format!("Roll: {title}")).await;
+    audit(&c, &tools.axe, "roll", &mut problems).await;
+    let roll = rows_of(&c, "main table tbody tr").await;
+    let on: Vec<&str> = roll
+        .iter()
+        .filter(|r| r[2].starts_with("Yes"))
+        .map(|r| r[1].as_str())
+        .collect();
+    let off: Vec<&Vec<String>> = roll.iter().filter(|r| r[2].starts_with("No")).collect();
+    assert!(on.len() >= 6, "only {} on the roll", on.len());
+    let excluded = off
+        .iter()
+        .find(|r| r[2].contains("(clause 2.I.provisional)"))
+        .or(off.first())
+        .expect("someone left off the roll");
+    let (excluded_number, why) = (
+        excluded[1].clone(),
+        excluded[2].trim_start_matches("No").trim().to_string(),
+    );
+    assert!(
+        why.starts_with("not eligible: ") && why.contains("(clause "),
+        "{excluded:?}"
+    );
+    log_out(&c).await;
+
+    // An eligible member finds the ballot, ranks two candidates and casts: a receipt. A second tab
+    // opened on the form before the vote is how a second vote is tried; it is refused.
+    let voter = j.member_login(on[0]).await;
+    log_in(&c, &voter, None).await;
+    follow(&c, "Ballots").await;
+    arrive(&c, "Ballots").await;
+    audit(&c, &tools.axe, "ballots (member)", &mut problems).await;
+    follow(&c, title).await;
+    arrive(&c, title).await;
+    assert!(!no_vote_form(&c).await, "{} is not offered the form", on[0]);
+    audit(&c, &tools.axe, "vote form", &mut problems).await;
+    let first_tab = c.window().await.unwrap();
+    let second_tab = c.new_window(true).await.unwrap().handle;
+    c.switch_to_window(second_tab.clone()).await.unwrap();
+    c.goto(&j.url(&format!("/ballots/{id}"))).await.unwrap();
+    arrive(&c, title).await;
+    c.switch_to_window(first_tab.clone()).await.unwrap();
+    choose(&c, "rank1", "Bob Baker").await;
+    choose(&c, "rank2", "Ann Able").await;
+    press(&c, "Cast my vote").await;
+    arrive(&c, "Your vote has been cast").await;
+    let receipt = text_of(&c, "#receipt").await;
+    assert!(
+        receipt.len() == 19 && receipt.split('-').all(|g| g.len() == 4),
+        "{receipt}"
+    );
+    audit(&c, &tools.axe, "receipt", &mut problems).await;
+    follow(&c, title).await;
+    arrive(&c, title).await;
+    assert!(no_vote_form(&c).await, "the form is offered after the vote");
+    assert!(text_of(&c, "main")
+        .await
+        .contains("You have voted in this ballot"));
+
+    c.switch_to_window(second_tab).await.unwrap();
+    choose(&c, "rank1", "Ann Able").await;
+    press(&c, "Cast my vote").await;
+    let refusal = c
+        .wait()
+        .for_element(Locator::Css("main .error[role=alert]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        refusal.contains("you have already voted in this ballot; each member votes once"),
+        "{refusal}"
+    );
+    audit(&c, &tools.axe, "second vote refused", &mut problems).await;
+    c.close_window().await.unwrap();
+    c.switch_to_window(first_tab).await.unwrap();
+    log_out(&c).await;
+
+    // The member left off the roll sees the ballot refused with the roll's reason and clause, and
+    // no form; a vote posted anyway (a form built here by script, with the session's CSRF token)
+    // is refused by the server for the same reason.
+    let refused = j.member_login(&excluded_number).await;
+    log_in(&c, &refused, None).await;
+    open_ballot(&c, title).await;
+    assert!(
+        no_vote_form(&c).await,
+        "{excluded_number} is offered the form"
+    );
+    let standing = text_of(&c, "main ul.reasons").await;
+    assert_eq!(standing, why, "the ballot page and the roll disagree");
+    audit(&c, &tools.axe, "ballot refused", &mut problems).await;
+    c.execute(
+        "const f = document.createElement('form');
+         f.method = 'post';
+         f.action = arguments[0];
+         for (const [name, value] of [['csrf', document.querySelector('input[name=csrf]').value],
+                                      ['rank', '1']]) {
+           const i = f.appendChild(document.createElement('input'));
+           i.type = 'hidden'; i.name = name; i.value = value;
+         }
+         document.body.appendChild(f).submit();
+         return true;",
+        vec![json!(format!("/ballots/{id}/vote"))],
+    )
+    .await
+    .unwrap();
+    let refusal = c
+        .wait()
+        .for_element(Locator::Css("main .error[role=alert]"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(refusal.contains(&why), "{refusal}");
+    audit(&c, &tools.axe, "vote refused", &mut problems).await;
+    c.goto(&j.url("/ballots")).await.unwrap();
+    log_out(&c).await;
+
+    // Five more members vote (through the use case the form calls), so the count has stages.
+    let votes: Vec<(&str, &[usize])> = on[1..6].iter().copied().zip(MORE_VOTES).collect();
+    j.more_votes(id, &votes).await;
+
+    // The officer closes, counts and publishes.
+    log_in(&c, email, Some(&j.code(secret))).await;
+    follow(&c, "Ballots").await;
+    arrive(&c, "Ballots").await;
+    audit(&c, &tools.axe, "ballots (officer)", &mut problems).await;
+    follow(&c, title).await;
+    arrive(&c, title).await;
+    press(&c, "Close voting and count").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//button[normalize-space()='Publish the result and the ballot papers']",
+        ))
+        .await
+        .unwrap();
+    assert_eq!(ballot_state(&c).await, "counted; result not yet published");
+    press(&c, "Publish the result and the ballot papers").await;
+    c.wait()
+        .for_element(Locator::XPath("//dd[normalize-space()='result published']"))
+        .await
+        .unwrap();
+    log_out(&c).await;
+
+    // The voter reads the published result and finds their paper by the receipt.
+    log_in(&c, &voter, None).await;
+    open_ballot(&c, title).await;
+    follow(&c, "The result").await;
+    let heading = format!("Result: {title}");
+    arrive(&c, &heading).await;
+    audit(&c, &tools.axe, "result", &mut problems).await;
+    let turnout = text_of(&c, "main h1 + p").await;
+    assert!(
+        turnout.starts_with("6 of the ") && turnout.ends_with(" members on the roll voted."),
+        "{turnout}"
+    );
+    let elected: Vec<String> = rows_of(&c, "main ol").await.concat();
+    let header = rows_of(&c, "main table thead tr").await.concat();
+    let tallies = rows_of(&c, "main table tbody tr").await;
+    type_into(&c, "code", &receipt.to_lowercase()).await;
+    press(&c, "Find it").await;
+    let found = c
+        .wait()
+        .for_element(Locator::Id("found"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        found.contains("is in the published list, marked: 1. Bob Baker; 2. Ann Able"),
+        "{found}"
+    );
+
+    // The published papers, downloaded, hold the voter's paper and recount with `caucus count` to
+    // exactly what the page shows: the winners, and every candidate's tally in every round.
+    follow(&c, "Download the ballot papers (BLT)").await;
+    let blt = downloaded(downloads.path(), "blt").await;
+    let papers = std::fs::read_to_string(&blt).unwrap();
+    assert!(papers.contains(&format!("({receipt}) 1 2 1 0")), "{papers}");
+    let out = ok(
+        &db.url,
+        &[
+            "count",
+            blt.to_str().unwrap(),
+            "--method",
+            "stv-scottish",
+            "--seats",
+            "2",
+            "--format",
+            "json",
+        ],
+    );
+    let recount: Value = serde_json::from_str(&out).unwrap();
+    let rounds = recount["rounds"].as_array().unwrap();
+    assert!(rounds.len() >= 2, "a count of one round: {out}");
+    let winners: Vec<String> = recount["elected"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(elected, winners, "the page's winners are not the recount's");
+    let mut expected_header = vec!["Candidate".to_string()];
+    expected_header.extend(rounds.iter().map(|r| format!("Round {}", r["round"])));
+    assert_eq!(header, expected_header);
+    let expected: Vec<Vec<String>> = CANDIDATES
+        .iter()
+        .map(|name| {
+            let mut row = vec![name.to_string()];
+            row.extend(
+                rounds
+                    .iter()
+                    .map(|r| r["tallies"][*name].as_str().unwrap_or("").to_string()),
+            );
+            row
+        })
+        .collect();
+    assert_eq!(tallies, expected, "the page's rounds are not the recount's");
+
+    c.close().await.unwrap();
+    drop(driver);
+    j.stop().await;
     assert!(
         problems.is_empty(),
         "axe-core found serious or critical problems:\n{}",
