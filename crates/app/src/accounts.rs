@@ -458,13 +458,10 @@ pub async fn actor(app: &App, account_id: i64) -> Result<(String, Actor)> {
         let Ok(role) = Role::parse(&g.role) else {
             continue;
         };
-        let unit = match g.unit_id {
-            Some(id) => units::get(&app.store, id).await?.map(|u| GrantUnit {
-                id: u.id,
-                code: u.code,
-            }),
-            None => None,
-        };
+        let unit = g
+            .unit_id
+            .zip(g.unit_code)
+            .map(|(id, code)| GrantUnit { id, code });
         if g.unit_id.is_some() && unit.is_none() {
             // A grant over a unit that no longer exists covers nothing rather than everything.
             continue;

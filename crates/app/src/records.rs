@@ -8,9 +8,9 @@ use caucus_domain::policy::{can, Action, Actor, Resource};
 use caucus_domain::status::{status_on, MemberHistory, StatusOn};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
+use caucus_store::member_batches;
 use caucus_store::members::{self, Member, PlacementRow, StatusRow};
 use caucus_store::units::{self, Unit};
-use caucus_store::{geography, member_batches};
 use time::Date;
 
 use crate::{App, AppError, Result};
@@ -66,14 +66,9 @@ async fn log_read(
     Ok(())
 }
 
-async fn current_set(app: &App) -> Result<Option<String>> {
-    Ok(geography::current_set(&app.store).await?)
-}
-
 /// The unit with this code (as the API addresses units), or not found.
 pub async fn find_unit(app: &App, code: &str) -> Result<Unit> {
-    let set = current_set(app).await?;
-    units::find_by_code(&app.store, code, set.as_deref())
+    units::find_current(&app.store, code)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("unit {code}")))
 }
@@ -107,20 +102,34 @@ pub async fn list_units(
     Ok(page_of(items, limit, |u| u.id))
 }
 
-/// A unit with the units above it (nearest first).
-pub async fn unit(app: &App, actor: &Actor, code: &str) -> Result<(Unit, Vec<Unit>)> {
+/// A unit as someone may read it: the unit, the units above it (nearest first) and the resource the
+/// access policy judges (the unit's kind and its chain of ids).
+#[derive(Debug, Clone)]
+pub struct UnitView {
+    pub unit: Unit,
+    pub above: Vec<Unit>,
+    resource: Resource,
+}
+
+/// A unit with the units above it, if the actor may read it.
+pub async fn unit(app: &App, actor: &Actor, code: &str) -> Result<UnitView> {
     let u = find_unit(app, code).await?;
-    let resource = unit_resource(app, &u).await?;
+    let mut chain = units::chain(&app.store, u.id).await?;
+    let resource = Resource::Unit {
+        kind: unit_kind(&u),
+        units: chain.iter().map(|c| c.id).collect(),
+    };
     authorise(actor, Action::ReadUnit, &resource, app.clock.today())?;
-    let mut above = Vec::new();
-    if let Resource::Unit { units: chain, .. } = &resource {
-        for id in chain.iter().skip(1) {
-            if let Some(p) = units::get(&app.store, *id).await? {
-                above.push(p);
-            }
-        }
-    }
-    Ok((u, above))
+    let above = if chain.is_empty() {
+        chain
+    } else {
+        chain.split_off(1)
+    };
+    Ok(UnitView {
+        unit: u,
+        above,
+        resource,
+    })
 }
 
 /// A member on a list: the record and their flags (can attend, vote, hold office) today.
@@ -142,10 +151,32 @@ pub async fn unit_members(
 ) -> Result<Page<ListedMember>> {
     let u = find_unit(app, code).await?;
     let resource = unit_resource(app, &u).await?;
+    members_of(app, actor, &u, &resource, after, limit).await
+}
+
+/// As `unit_members`, for a unit already read with `unit`.
+pub async fn unit_members_of(
+    app: &App,
+    actor: &Actor,
+    view: &UnitView,
+    after: i64,
+    limit: i64,
+) -> Result<Page<ListedMember>> {
+    members_of(app, actor, &view.unit, &view.resource, after, limit).await
+}
+
+async fn members_of(
+    app: &App,
+    actor: &Actor,
+    u: &Unit,
+    resource: &Resource,
+    after: i64,
+    limit: i64,
+) -> Result<Page<ListedMember>> {
     let today = app.clock.today();
-    let why = authorise(actor, Action::ListMembers, &resource, today)?;
+    let why = authorise(actor, Action::ListMembers, resource, today)?;
     let limit = limit.clamp(1, MAX_PAGE);
-    let found = match unit_kind(&u) {
+    let found = match unit_kind(u) {
         UnitKind::LocalAuthority => {
             members::page_in_local_authority(&app.store, &u.code, after, limit).await?
         }

@@ -33,6 +33,8 @@ pub struct GrantRow {
     pub account_id: i64,
     pub role: String,
     pub unit_id: Option<i64>,
+    /// The code of the grant's unit; `None` for a grant over no unit, or over one that no longer exists.
+    pub unit_code: Option<String>,
     pub valid_from: Date,
     pub valid_until: Option<Date>,
 }
@@ -146,8 +148,9 @@ pub async fn insert_grant(tx: &mut Tx, g: &NewGrant<'_>) -> Result<i64> {
 pub async fn grants_of(store: &Store, account_id: i64) -> Result<Vec<GrantRow>> {
     on_pool!(store, |c| {
         let rows = sqlx::query(
-            "SELECT id, account_id, role, unit_id, valid_from, valid_until FROM grants \
-             WHERE account_id = $1 ORDER BY id",
+            "SELECT g.id, g.account_id, g.role, g.unit_id, u.code AS unit_code, g.valid_from, \
+             g.valid_until FROM grants g LEFT JOIN units u ON u.id = g.unit_id \
+             WHERE g.account_id = $1 ORDER BY g.id",
         )
         .bind(account_id)
         .fetch_all(c)
@@ -159,6 +162,7 @@ pub async fn grants_of(store: &Store, account_id: i64) -> Result<Vec<GrantRow>> 
                     account_id: r.try_get("account_id")?,
                     role: r.try_get("role")?,
                     unit_id: r.try_get("unit_id")?,
+                    unit_code: r.try_get("unit_code")?,
                     valid_from: r.try_get("valid_from")?,
                     valid_until: r.try_get("valid_until")?,
                 })

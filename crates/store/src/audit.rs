@@ -2,7 +2,7 @@
 //! event's canonical form (a JSON array of its fields), so editing, inserting or deleting any row
 //! breaks the chain from that row on. The one-row `audit_head` is updated by every append, which
 //! serialises appends on both engines (SQLite's write lock, PostgreSQL's row lock).
-use crate::{on_pool, on_tx, on_writer, Result, Store, Tx};
+use crate::{on_pool, on_tx, Result, Store, Tx};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -243,6 +243,7 @@ pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Vec<Event>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::on_writer;
 
     fn event(n: usize) -> NewEvent {
         NewEvent {

@@ -192,7 +192,7 @@ pub async fn postcode_count(store: &Store, set: &str) -> Result<i64> {
     })
 }
 
-const CURRENT_SET: &str = "current_boundary_set";
+pub(crate) const CURRENT_SET: &str = "current_boundary_set";
 
 /// Joins each member (alias `m`) to the units their postcode gives in the register's current boundary
 /// set (alias `pu`: `ward_code`, `clp_unit_id`, `branch_unit_id`, all null where the postcode has none).

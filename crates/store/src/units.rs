@@ -152,6 +152,49 @@ pub async fn find_by_code(
     })
 }
 
+/// The unit with this code, preferring the register's current boundary set (as `find_by_code` with
+/// the current set), in one query.
+pub async fn find_current(store: &Store, code: &str) -> Result<Option<Unit>> {
+    use crate::geography::CURRENT_SET;
+    let sql = format!(
+        "SELECT {UNIT_COLUMNS} FROM units WHERE code = $1 \
+         ORDER BY CASE WHEN boundary_set = COALESCE((SELECT value FROM register_settings \
+         WHERE key = '{CURRENT_SET}'), '') THEN 0 WHEN boundary_set = '' THEN 1 ELSE 2 END, \
+         id DESC LIMIT 1"
+    );
+    on_pool!(store, |c| {
+        let r = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(code)
+            .fetch_optional(c)
+            .await?;
+        match r {
+            Some(r) => Ok(Some(unit_from_row!(r))),
+            None => Ok(None),
+        }
+    })
+}
+
+/// The unit and every unit above it, nearest first (the unit itself first), in one query.
+pub async fn chain(store: &Store, id: i64) -> Result<Vec<Unit>> {
+    let columns = UNIT_COLUMNS
+        .split(", ")
+        .map(|c| format!("u.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let sql = format!(
+        "WITH RECURSIVE up(id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM units WHERE id = $1 \
+         UNION ALL SELECT u.id, u.parent_id, up.depth + 1 FROM units u JOIN up ON u.id = up.parent_id) \
+         SELECT {columns} FROM up JOIN units u ON u.id = up.id ORDER BY up.depth"
+    );
+    on_pool!(store, |c| {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(id)
+            .fetch_all(c)
+            .await?;
+        rows.iter().map(|r| Ok(unit_from_row!(r))).collect()
+    })
+}
+
 pub async fn get(store: &Store, id: i64) -> Result<Option<Unit>> {
     let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE id = $1");
     on_pool!(store, |c| {

@@ -119,7 +119,8 @@ pub async fn show(
     caller: ApiCaller,
     Path(code): Path<String>,
 ) -> Result<Json<UnitDetail>, ApiError> {
-    let (unit, above) = records::unit(&state.app, &caller.actor, &code).await?;
+    let records::UnitView { unit, above, .. } =
+        records::unit(&state.app, &caller.actor, &code).await?;
     Ok(Json(UnitDetail {
         unit: UnitItem::from(&unit),
         gss_code: unit.gss_code.clone(),

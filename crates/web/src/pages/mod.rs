@@ -631,14 +631,14 @@ async fn unit(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let (u, above) = match records::unit(&state.app, &s.actor, &code).await {
+    let view = match records::unit(&state.app, &s.actor, &code).await {
         Ok(x) => x,
         Err(e) => return page_error(e),
     };
-    let (refusal, members, next) = match records::unit_members(
+    let (refusal, members, next) = match records::unit_members_of(
         &state.app,
         &s.actor,
-        &code,
+        &view,
         q.cursor.unwrap_or(0).max(0),
         50,
     )
@@ -669,12 +669,13 @@ async fn unit(
     render(
         StatusCode::OK,
         &UnitPage {
-            layout: Layout::of(u.name.clone(), &s),
-            name: u.name.clone(),
-            code: u.code.clone(),
-            kind: u.kind.replace('_', " "),
-            boundary_set: u.boundary_set.clone(),
-            above: above
+            layout: Layout::of(view.unit.name.clone(), &s),
+            name: view.unit.name.clone(),
+            code: view.unit.code.clone(),
+            kind: view.unit.kind.replace('_', " "),
+            boundary_set: view.unit.boundary_set.clone(),
+            above: view
+                .above
                 .iter()
                 .map(|a| (a.kind.replace('_', " "), a.code.clone(), a.name.clone()))
                 .collect(),
