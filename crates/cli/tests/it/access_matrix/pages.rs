@@ -4,7 +4,8 @@
 //! account whose only grant has expired, and by no one, on the real server holding real ballots and
 //! a recall petition. What each should get (the page, a redirect, a 403 page with its reasons, a
 //! 404) is written out below; a page route with no entry fails the test. Where a page shows a
-//! member's record or a list, the member's number must appear exactly for those entitled to it.
+//! member's record or a list, the member's number must appear exactly for those entitled to it;
+//! no page shows the test's members to the administrator or to anyone not logged in.
 //!
 //! To add a page route: one `.get`/`.post` line in the route table (crates/web/src/pages), and one
 //! arm in `cases` below, keyed by the method and the path as the router spells it.
@@ -537,6 +538,15 @@ async fn every_page_route_answers_every_role_as_the_matrix_says() {
                             wrong.push(format!("{what}: shows member {number}"));
                         } else if !shown && allowed && got == st(200) {
                             wrong.push(format!("{what}: does not show member {number}"));
+                        }
+                    }
+                    // No page shows member data to the administrator (separation of duties)
+                    // nor to anyone not logged in.
+                    if matches!(who, Who::Role(Role::Admin) | Who::Anonymous) {
+                        for number in [&s.places.in_branch, &s.places.outside] {
+                            if body.contains(number.as_str()) {
+                                wrong.push(format!("{what}: shows member {number}"));
+                            }
                         }
                     }
                     // A request that ended the session (logging out everywhere ends them all)
