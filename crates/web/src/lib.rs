@@ -21,6 +21,13 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 pub use error::WebError;
+pub use pages::PageRoute;
+
+/// Every page route the application serves (the HTML side; the API's are in its OpenAPI
+/// document), from the same table that builds the router.
+pub fn page_routes() -> Vec<PageRoute> {
+    pages::routes()
+}
 
 /// How the server is run.
 #[derive(Debug, Clone)]

@@ -2,12 +2,11 @@
 //! form (plain HTML controls, no script), the receipt, the roll with its reasons, the published
 //! result with its rounds, the BLT download and the receipt lookup. Every form carries the session's
 //! CSRF token; every decision comes from `caucus_app::ballots`.
+use super::Pages;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use caucus_app::ballots::{self, Ballot, NewBallotRequest};
 use caucus_app::AppError;
 use caucus_domain::ballot::roll::words;
@@ -22,19 +21,19 @@ use crate::auth::{self, PageSession};
 use crate::error::page_error;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/ballots", get(list))
-        .route("/ballots/new", get(new_form).post(create))
-        .route("/ballots/{id}", get(show))
-        .route("/ballots/{id}/vote", post(vote))
-        .route("/ballots/{id}/freeze", post(freeze))
-        .route("/ballots/{id}/close", post(close))
-        .route("/ballots/{id}/publish", post(publish))
-        .route("/ballots/{id}/roll", get(roll))
-        .route("/ballots/{id}/result", get(result))
-        .route("/ballots/{id}/result.html", get(result_html))
-        .route("/ballots/{id}/ballots.blt", get(blt))
+pub(super) fn pages(p: Pages) -> Pages {
+    p.get("/ballots", list)
+        .get("/ballots/new", new_form)
+        .post("/ballots/new", create)
+        .get("/ballots/{id}", show)
+        .post("/ballots/{id}/vote", vote)
+        .post("/ballots/{id}/freeze", freeze)
+        .post("/ballots/{id}/close", close)
+        .post("/ballots/{id}/publish", publish)
+        .get("/ballots/{id}/roll", roll)
+        .get("/ballots/{id}/result", result)
+        .get("/ballots/{id}/result.html", result_html)
+        .get("/ballots/{id}/ballots.blt", blt)
 }
 
 /// The session, if the posted form's CSRF token (a field among the others) is the session's.

@@ -1,19 +1,18 @@
 //! The CSV export of a unit's membership list (SPEC 3.3): the same list `caucus export members`
 //! writes, for the logged-in account when the access policy entitles it to the unit's list, with the
 //! account's email in the watermark and the audit event. Refusals are a 403 page naming the reasons.
+use super::Pages;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
 use caucus_app::member_export::{export_members_as, Authority, Requester};
 
 use super::require_session;
 use crate::error::page_error;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new().route("/units/{code}/members.csv", get(export))
+pub(super) fn pages(p: Pages) -> Pages {
+    p.get("/units/{code}/members.csv", export)
 }
 
 /// The download's file name: the unit's code and the day, in characters every system accepts.

@@ -4,9 +4,10 @@
 //! cases as the API, so the access policy applies to both alike.
 use askama::Template;
 use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::handler::Handler;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use caucus_app::accounts::{self, Login};
 use caucus_app::records::{self, Question};
@@ -44,32 +45,84 @@ pub fn path_segment(text: &str) -> String {
         .collect()
 }
 
+/// One page route: the method and the path as the router serves it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct PageRoute {
+    pub method: &'static str,
+    pub path: &'static str,
+}
+
+/// The page routes and the router serving them, built together so the list handed to tests (the
+/// generated access matrix) cannot drift from what is served. Adding a page is one `.get` or
+/// `.post` line here or in a module's `pages` function.
+pub(crate) struct Pages {
+    router: Router<AppState>,
+    routes: Vec<PageRoute>,
+}
+
+impl Pages {
+    fn new() -> Pages {
+        Pages {
+            router: Router::new(),
+            routes: Vec::new(),
+        }
+    }
+
+    fn add(mut self, method: &'static str, path: &'static str, m: MethodRouter<AppState>) -> Pages {
+        self.routes.push(PageRoute { method, path });
+        // The router merges the methods of one path added in separate calls.
+        self.router = self.router.route(path, m);
+        self
+    }
+
+    pub(crate) fn get<H, T>(self, path: &'static str, handler: H) -> Pages
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add("GET", path, get(handler))
+    }
+
+    pub(crate) fn post<H, T>(self, path: &'static str, handler: H) -> Pages
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        self.add("POST", path, post(handler))
+    }
+}
+
+fn pages() -> Pages {
+    let p = Pages::new();
+    let p = ballots::pages(p);
+    let p = export::pages(p);
+    let p = outbox::pages(p);
+    let p = password_reset::pages(p);
+    let p = recalls::pages(p);
+    let p = second_factor::pages(p);
+    p.get("/", dashboard::dashboard)
+        .get("/login", login_form)
+        .post("/login", login)
+        .post("/logout", logout)
+        .post("/logout-everywhere", logout_everywhere)
+        .get("/members", search)
+        .get("/members/{number}", member)
+        .post("/members/{number}/transitions", transitions::record)
+        .get("/settings/tokens", tokens::list)
+        .post("/settings/tokens", tokens::make)
+        .post("/settings/tokens/{id}/revoke", tokens::revoke)
+        .get("/audit", audit::events)
+        .get("/access-log", audit::access)
+        .get("/units/{code}", unit)
+}
+
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .merge(ballots::router())
-        .merge(export::router())
-        .merge(outbox::router())
-        .merge(password_reset::router())
-        .merge(recalls::router())
-        .merge(second_factor::router())
-        .route("/", get(dashboard::dashboard))
-        .route("/login", get(login_form).post(login))
-        .route("/logout", axum::routing::post(logout))
-        .route("/logout-everywhere", axum::routing::post(logout_everywhere))
-        .route("/members", get(search))
-        .route("/members/{number}", get(member))
-        .route(
-            "/members/{number}/transitions",
-            axum::routing::post(transitions::record),
-        )
-        .route("/settings/tokens", get(tokens::list).post(tokens::make))
-        .route(
-            "/settings/tokens/{id}/revoke",
-            axum::routing::post(tokens::revoke),
-        )
-        .route("/audit", get(audit::events))
-        .route("/access-log", get(audit::access))
-        .route("/units/{code}", get(unit))
+    pages().router
+}
+
+/// Every page route, as `router` serves them.
+pub fn routes() -> Vec<PageRoute> {
+    pages().routes
 }
 
 /// What the layout needs: the title, and who is logged in (for the header and its logout form).

@@ -1,12 +1,11 @@
 //! The outbox, for admins: every message caucus has sent or will send, with its state, attempts and
 //! last error. With no SMTP server configured it is where mail waits (the admin passes it on); a
 //! message given up on after repeated errors can be put back in the queue.
+use super::Pages;
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use caucus_app::mail;
 use time::OffsetDateTime;
 
@@ -14,10 +13,9 @@ use super::{render, require_session, session_for_form, CsrfForm, Layout};
 use crate::error::page_error;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/admin/outbox", get(list))
-        .route("/admin/outbox/{id}/requeue", post(requeue))
+pub(super) fn pages(p: Pages) -> Pages {
+    p.get("/admin/outbox", list)
+        .post("/admin/outbox/{id}/requeue", requeue)
 }
 
 struct Row {

@@ -1,12 +1,11 @@
 //! "Forgot your password?": the form that asks for a link (answering the same whether or not the
 //! address has an account), and the page the emailed link opens to choose a new password. Neither
 //! has a session yet, so their CSRF token is a double-submit cookie, as on the login form.
+use super::Pages;
 use askama::Template;
 use axum::extract::{ConnectInfo, Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
-use axum::routing::{get, post};
-use axum::Router;
 use caucus_app::{accounts, password_reset, AppError};
 use serde::Deserialize;
 use std::net::SocketAddr;
@@ -18,10 +17,10 @@ use crate::AppState;
 
 const CSRF_COOKIE: &str = "caucus_reset_csrf";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/password-reset", get(form).post(choose))
-        .route("/password-reset/request", post(request))
+pub(super) fn pages(p: Pages) -> Pages {
+    p.get("/password-reset", form)
+        .post("/password-reset", choose)
+        .post("/password-reset/request", request)
 }
 
 #[derive(Template)]

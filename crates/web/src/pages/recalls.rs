@@ -1,12 +1,11 @@
 //! Petitions to recall a Labour group's leader: an officer opens one with the group's members;
 //! each group member signs once; the page shows the count against the rulebook's threshold and
 //! whether the recall is triggered, with the clause.
+use super::Pages;
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post};
-use axum::Router;
 use caucus_app::recalls;
 use caucus_app::AppError;
 
@@ -16,11 +15,11 @@ use crate::api::units::DecisionBody;
 use crate::error::page_error;
 use crate::AppState;
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/recalls/new", get(new_form).post(open))
-        .route("/recalls/{id}", get(show))
-        .route("/recalls/{id}/sign", post(sign))
+pub(super) fn pages(p: Pages) -> Pages {
+    p.get("/recalls/new", new_form)
+        .post("/recalls/new", open)
+        .get("/recalls/{id}", show)
+        .post("/recalls/{id}/sign", sign)
 }
 
 #[derive(Template)]

@@ -2,12 +2,11 @@
 //! the page needs no inline script or data URI), the secret as text for typing in, the form that
 //! confirms a code, and the recovery codes shown once after. A session that may only enrol (a staff
 //! or officer account without a second factor, just logged in) becomes a full one on confirming.
+use super::Pages;
 use askama::Template;
 use axum::extract::{Form, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::get;
-use axum::Router;
 use caucus_app::{accounts, second_factor, AppError};
 use serde::Deserialize;
 
@@ -18,10 +17,10 @@ use crate::AppState;
 
 pub const PATH: &str = "/account/second-factor";
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(PATH, get(show).post(confirm))
-        .route("/account/second-factor/qr.svg", get(qr))
+pub(super) fn pages(p: Pages) -> Pages {
+    p.get(PATH, show)
+        .post(PATH, confirm)
+        .get("/account/second-factor/qr.svg", qr)
 }
 
 /// A session of either kind.
