@@ -12,6 +12,7 @@ use caucus_domain::ballot::roll::{self, Window};
 use caucus_domain::ballot::spec::{BallotSpec, CountingMethod};
 use caucus_domain::ballot::BallotType;
 use caucus_domain::decision::{Decision, Reason};
+use caucus_domain::offices::OfficeKind;
 use caucus_domain::policy::{can, Action, Actor, Resource};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
@@ -233,7 +234,7 @@ async fn candidates_of(
     for number in &names {
         let seat = seated
             .iter()
-            .find(|h| h.row.office == "councillor" && h.membership_number == *number)
+            .find(|h| h.row.office == OfficeKind::Councillor.as_str() && h.membership_number == *number)
             .ok_or_else(|| {
                 AppError::Invalid(format!(
                     "candidate {number} is not a councillor in {} on the freeze date {} (give membership numbers, one per line)",
