@@ -243,13 +243,15 @@ async fn candidates_of(
             })?;
         found.push(seat);
     }
+    // A name travels in the published ballot file, where a double quote cannot be written.
     let shown = found
         .iter()
         .map(|h| {
+            let name = h.name.replace(['"', '\n', '\r'], "'");
             if found.iter().filter(|o| o.name == h.name).count() > 1 {
-                format!("{} ({})", h.name, h.membership_number)
+                format!("{name} ({})", h.membership_number)
             } else {
-                h.name.clone()
+                name
             }
         })
         .collect();
