@@ -12,6 +12,7 @@ use caucus_domain::ballot::roll::{self, Window};
 use caucus_domain::ballot::spec::{BallotSpec, CountingMethod};
 use caucus_domain::ballot::BallotType;
 use caucus_domain::decision::{Decision, Reason};
+use caucus_domain::offices::OfficeKind;
 use caucus_domain::policy::{can, Action, Actor, Resource};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
@@ -167,11 +168,7 @@ pub async fn create(app: &App, actor: &Actor, req: &NewBallotRequest) -> Result<
     if !problems.is_empty() {
         return Err(AppError::Invalid(problems.join("; ")));
     }
-    let candidates: Vec<String> = spec
-        .candidates
-        .iter()
-        .map(|c| c.trim().to_string())
-        .collect();
+    let (candidates, candidate_members) = candidates_of(app, &unit, spec).await?;
     let (opens, closes) = (time_text(spec.opens_at), time_text(spec.closes_at));
     let mut tx = app.store.begin().await?;
     let id = store::insert(
@@ -190,6 +187,9 @@ pub async fn create(app: &App, actor: &Actor, req: &NewBallotRequest) -> Result<
         &candidates,
     )
     .await?;
+    if !candidate_members.is_empty() {
+        caucus_store::groups::set_candidate_members(&mut tx, id, &candidate_members).await?;
+    }
     audit::append(&mut tx, event(app, actor, &unit, "ballot.create", format!("ballot:{id}"), serde_json::json!({
             "title": spec.title.trim(), "kind": spec.kind.as_str(), "method": spec.method.as_str(),
             "seats": spec.seats, "candidates": candidates, "opens_at": opens, "closes_at": closes,
@@ -197,6 +197,65 @@ pub async fn create(app: &App, actor: &Actor, req: &NewBallotRequest) -> Result<
         }))).await?;
     tx.commit().await?;
     Ok(id)
+}
+
+/// The candidates' names as the papers show them, and (for a ballot that fills an office) the
+/// member behind each. A group leader election is held in a Labour group and names its candidates
+/// by membership number: each must sit in the group on the freeze date, and the paper shows their
+/// name (with the number where two share one). A Labour group holds no other kind of ballot: its
+/// electorate is the group, which only that kind's roll reads.
+async fn candidates_of(
+    app: &App,
+    unit: &Unit,
+    spec: &BallotSpec,
+) -> Result<(Vec<String>, Vec<i64>)> {
+    let in_group = unit.kind == UnitKind::LabourGroup.as_str();
+    if in_group != spec.kind.fills_office() {
+        return Err(AppError::Invalid(if in_group {
+            format!("{} holds group leader elections only", unit.name)
+        } else {
+            format!(
+                "a {} ballot is held in a Labour group, not in {}",
+                spec.kind.as_str().replace('_', " "),
+                unit.name
+            )
+        }));
+    }
+    let names: Vec<String> = spec
+        .candidates
+        .iter()
+        .map(|c| c.trim().to_string())
+        .collect();
+    if !in_group {
+        return Ok((names, Vec::new()));
+    }
+    let seated = caucus_store::offices::held_on(&app.store, unit.id, spec.freeze_on).await?;
+    let mut found = Vec::with_capacity(names.len());
+    for number in &names {
+        let seat = seated
+            .iter()
+            .find(|h| h.row.office == OfficeKind::Councillor.as_str() && h.membership_number == *number)
+            .ok_or_else(|| {
+                AppError::Invalid(format!(
+                    "candidate {number} is not a councillor in {} on the freeze date {} (give membership numbers, one per line)",
+                    unit.name, spec.freeze_on
+                ))
+            })?;
+        found.push(seat);
+    }
+    // A name travels in the published ballot file, where a double quote cannot be written.
+    let shown = found
+        .iter()
+        .map(|h| {
+            let name = h.name.replace(['"', '\n', '\r'], "'");
+            if found.iter().filter(|o| o.name == h.name).count() > 1 {
+                format!("{name} ({})", h.membership_number)
+            } else {
+                name
+            }
+        })
+        .collect();
+    Ok((shown, found.iter().map(|h| h.row.member_id).collect()))
 }
 
 /// The roll once frozen: how many are on it and how many were judged and left off.
@@ -248,6 +307,9 @@ pub async fn freeze(app: &App, actor: &Actor, id: i64) -> Result<RollSummary> {
 
 /// The roll's lines: each candidate member judged by the domain's rules at the freeze date.
 async fn judge_roll(app: &App, b: &Ballot) -> Result<Vec<RollRow>> {
+    if b.kind == BallotType::GroupLeader {
+        return judge_group_roll(app, b).await;
+    }
     let beneath = units::descendants(&app.store, b.unit.id).await?;
     let people = store::roll_candidates(&app.store, &beneath).await?;
     let ids: Vec<i64> = people.iter().map(|p| p.member_id).collect();
@@ -267,6 +329,35 @@ async fn judge_roll(app: &App, b: &Ballot) -> Result<Vec<RollRow>> {
         )?;
         let in_unit = placed_in(&p.placements, freeze, &beneath);
         let d = roll::judge(&hist, in_unit, &b.unit.name, b.kind, freeze, &app.rules);
+        out.push(RollRow {
+            member_id: p.member_id,
+            included: d.allowed,
+            reasons: serde_json::to_string(&d.reasons).map_err(invalid)?,
+        });
+    }
+    Ok(out)
+}
+
+/// A group leader election's roll: everyone who has ever sat in the group, judged on whether they
+/// sat in it on the freeze date and on the ballot type's freeze rules.
+async fn judge_group_roll(app: &App, b: &Ballot) -> Result<Vec<RollRow>> {
+    let people = caucus_store::groups::ever_seated(&app.store, b.unit.id).await?;
+    let ids: Vec<i64> = people.iter().map(|p| p.member_id).collect();
+    let mut transitions = status_histories(&app.store, &ids).await?;
+    let freeze = b.row.freeze_on;
+    let mut out = Vec::with_capacity(people.len());
+    for p in people {
+        let rows: Vec<StatusRow> = transitions.remove(&p.member_id).unwrap_or_default();
+        let hist = history(
+            &p.membership_number,
+            RecordDates {
+                joined_on: p.joined_on,
+                continuous_since: p.continuous_since,
+                paid_up_until: p.paid_up_until,
+            },
+            &rows,
+        )?;
+        let d = roll::judge_group(&hist, p.seated_on(freeze), &b.unit.name, freeze, &app.rules);
         out.push(RollRow {
             member_id: p.member_id,
             included: d.allowed,
@@ -535,12 +626,31 @@ pub async fn close_and_count(app: &App, actor: &Actor, id: i64) -> Result<()> {
 
 /// Publishes a counted ballot's result and its anonymised papers.
 pub async fn publish(app: &App, actor: &Actor, id: i64) -> Result<()> {
+    publish_from(app, actor, id, None).await
+}
+
+/// Publishes a counted ballot; a ballot that fills an office also appoints its winner, in the same
+/// transaction, from `takes_office_on` (default: the day of publication, and never before it),
+/// ending the previous holder's term that day.
+pub async fn publish_from(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    takes_office_on: Option<Date>,
+) -> Result<()> {
     let b = find(app, id).await?;
     let why = authorise(app, actor, &b.unit).await?;
     if b.row.state != "counted" {
         return Err(AppError::Invalid(format!(
             "only a counted ballot can be published (this one is {})",
             b.row.state
+        )));
+    }
+    let today = app.clock.today();
+    let start = takes_office_on.unwrap_or(today);
+    if b.kind.fills_office() && start < today {
+        return Err(AppError::Invalid(format!(
+            "the winner cannot take office on {start}, before the result is published on {today}"
         )));
     }
     let mut tx = app.store.begin().await?;
@@ -562,8 +672,48 @@ pub async fn publish(app: &App, actor: &Actor, id: i64) -> Result<()> {
         },
     )
     .await?;
+    if b.kind.fills_office() {
+        let winner = winner_of(app, &mut tx, &b).await?;
+        crate::groups::install_leader(
+            app,
+            &mut tx,
+            &actor_name(actor),
+            &b.unit,
+            &winner,
+            start,
+            serde_json::json!({ "ballot": id, "clauses": clauses(&why) }),
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
+}
+
+/// The member the count elected, from the stored result and the ballot's candidate members.
+async fn winner_of(app: &App, tx: &mut caucus_store::Tx, b: &Ballot) -> Result<members::Member> {
+    let result: serde_json::Value =
+        serde_json::from_str(b.row.result_json.as_deref().unwrap_or("null")).map_err(invalid)?;
+    let elected = result["elected"]
+        .as_array()
+        .and_then(|e| e.first())
+        .and_then(|e| e.as_str())
+        .ok_or_else(|| AppError::Invalid(format!("ballot {} elected no one", b.row.id)))?;
+    let position = b
+        .candidates
+        .iter()
+        .position(|c| c == elected)
+        .ok_or_else(|| AppError::Invalid(format!("the winner {elected} is not a candidate")))?;
+    let member_id = caucus_store::groups::candidate_member(tx, b.row.id, position as i64 + 1)
+        .await?
+        .ok_or_else(|| {
+            AppError::Invalid(format!("the candidate {elected} has no member record"))
+        })?;
+    let number = members::number_of(&app.store, member_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("member {member_id}")))?;
+    members::by_number(&app.store, &number)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("member {number}")))
 }
 
 /// The ballots on whose roll the actor's member record stands (included or not), newest first.

@@ -10,6 +10,7 @@ pub mod ballots;
 pub mod clock;
 pub mod dashboard;
 pub mod geography_import;
+pub mod groups;
 pub mod mail;
 pub mod member_export;
 pub mod member_history;

@@ -1,7 +1,8 @@
-//! Recalling a Labour group's leader: an officer opens a petition with the group as it stands (the
-//! councillors who may sign); group members sign, each once; the recall is triggered when the
-//! signatures reach the rulebook's share of the group (`13.leader`, two-thirds), judged by
-//! `offices::group_leader_recall`. Signing is not secret: each signature is audited by name.
+//! Recalling a Labour group's leader: an officer opens a petition and the register gives the group
+//! as it stands that day (its leader, and the councillors who may sign); group members sign, each
+//! once; the recall is triggered when the signatures reach the rulebook's share of the group
+//! (`13.leader`, two-thirds), judged by `offices::group_leader_recall`. Signing is not secret: each signature is audited by name.
+use crate::groups;
 use crate::records::find_unit;
 use crate::{App, AppError, Result};
 use caucus_domain::decision::{Decision, Reason};
@@ -18,24 +19,11 @@ fn actor_name(actor: &Actor) -> String {
     format!("account:{}", actor.account_id)
 }
 
-async fn member_id(app: &App, number: &str) -> Result<i64> {
-    Ok(members::by_number(&app.store, number)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("member {number}")))?
-        .id)
-}
-
-/// Opens a petition to recall `leader` in the group of `unit_code` (the council's area), whose
-/// members are `group` (membership numbers, the leader among them). For the officers who run the
-/// ballots of that area.
-pub async fn open(
-    app: &App,
-    actor: &Actor,
-    unit_code: &str,
-    leader: &str,
-    group: &[String],
-) -> Result<i64> {
-    let unit = find_unit(app, unit_code).await?;
+/// Opens a petition to recall the leader of the Labour group `group_code`, with the group as the
+/// register has it on the day it opens: its sitting leader, and its councillors as the members who
+/// may sign. For the officers who run the ballots of the group's council.
+pub async fn open(app: &App, actor: &Actor, group_code: &str) -> Result<i64> {
+    let unit = find_unit(app, group_code).await?;
     let resource = Resource::Unit {
         kind: UnitKind::parse(&unit.kind).unwrap_or(UnitKind::National),
         units: units::ancestors(&app.store, unit.id).await?,
@@ -44,25 +32,20 @@ pub async fn open(
     if !why.allowed {
         return Err(AppError::Forbidden(why));
     }
-    let leader_id = member_id(app, leader).await?;
-    let mut ids = Vec::with_capacity(group.len());
-    for n in group {
-        ids.push(member_id(app, n.trim()).await?);
-    }
-    ids.sort_unstable();
-    ids.dedup();
-    if !ids.contains(&leader_id) {
-        return Err(AppError::Invalid(format!(
-            "the leader {leader} must be among the group's members"
-        )));
-    }
-    if ids.len() < 2 {
-        return Err(AppError::Invalid(
-            "a group has at least two members".to_string(),
-        ));
-    }
+    let unit = groups::find_group(app, group_code).await?;
     let today = app.clock.today();
     let mut tx = app.store.begin().await?;
+    let (leader_id, ids) = groups::leader_and_members(app, &mut tx, &unit, today).await?;
+    if ids.len() < 2 {
+        return Err(AppError::Invalid(format!(
+            "{} has {} councillor(s) on {today}; a group has at least two members",
+            unit.name,
+            ids.len()
+        )));
+    }
+    let leader = members::number_of(&app.store, leader_id)
+        .await?
+        .unwrap_or_default();
     let id = store::insert(&mut tx, unit.id, leader_id, today, &actor_name(actor), &ids).await?;
     audit::append(
         &mut tx,
@@ -74,7 +57,10 @@ pub async fn open(
             unit: Some(unit.code.clone()),
             before: None,
             after: None,
-            detail: serde_json::json!({ "leader": leader, "group_size": ids.len(), "opened_on": today.to_string() }),
+            detail: serde_json::json!({
+                "leader": leader, "group_size": ids.len(), "opened_on": today.to_string(),
+                "clauses": why.reasons.iter().map(|r| r.clause.clone()).collect::<Vec<_>>(),
+            }),
         },
     )
     .await?;

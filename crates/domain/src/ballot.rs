@@ -9,8 +9,18 @@ crate::spelled_enum!(
         Trigger => "trigger",
         Nec => "nec",
         Meeting => "meeting",
+        // A Labour group electing its leader: the electorate is the group, not a unit's members.
+        GroupLeader => "group_leader",
     }
 );
+
+impl BallotType {
+    /// Whether the ballot fills an office with one of its candidates, who must then be members
+    /// (identified, so the winner can be appointed when the result is published).
+    pub fn fills_office(self) -> bool {
+        matches!(self, BallotType::GroupLeader)
+    }
+}
 
 pub mod paper;
 pub mod roll;

@@ -23,6 +23,8 @@ crate::spelled_enum!(
         AppointedOfficer => "appointed_officer",
         InterimOfficer => "interim_officer",
         Delegate => "delegate",
+        // A seat in a Labour group: the group on a day is its councillors' terms held that day.
+        Councillor => "councillor",
     }
 );
 
@@ -257,6 +259,25 @@ pub fn group_leader_term_end(
     })
 }
 
+/// The term of a newly elected group leader taking office on `from`: its end (exclusive) and why,
+/// under the rulebook's clause (`13.leader`): a fixed term where the council has the strong-leader
+/// model, no set end otherwise (the group's standing orders then decide when it elects again).
+pub fn group_leader_term(
+    from: Date,
+    strong_leader_model: bool,
+    rulebook: &Rulebook,
+) -> (Option<Date>, Reason) {
+    let until = group_leader_term_end(from, strong_leader_model, rulebook);
+    let message = match until {
+        Some(end) => format!(
+            "a {}-year term under the strong-leader model, from {from} until {end}",
+            rulebook.group_leader().strong_leader_term_years
+        ),
+        None => "no set end: the council does not have the strong-leader model, so the group's standing orders decide when it elects again".to_string(),
+    };
+    (until, Reason::new(clauses::GROUP_LEADER, message))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -421,5 +442,29 @@ mod tests {
             group_leader_term_end(date!(2024 - 05 - 01), false, &book),
             None
         );
+    }
+
+    #[test]
+    fn an_elected_leaders_term_says_why_it_ends_or_does_not() {
+        let book = shipped_for_tests();
+        let (until, why) = group_leader_term(date!(2026 - 11 - 22), true, &book);
+        assert_eq!(until, Some(date!(2030 - 11 - 22)));
+        assert_eq!(why.clause, "13.leader");
+        assert_eq!(
+            why.message,
+            "a 4-year term under the strong-leader model, from 2026-11-22 until 2030-11-22"
+        );
+        let (until, why) = group_leader_term(date!(2026 - 11 - 22), false, &book);
+        assert_eq!(until, None);
+        assert!(why.message.starts_with("no set end"), "{why:?}");
+    }
+
+    #[test]
+    fn a_councillor_seat_is_an_office_spelled_for_the_register() {
+        assert_eq!(
+            OfficeKind::parse("councillor").unwrap(),
+            OfficeKind::Councillor
+        );
+        assert_eq!(OfficeKind::Councillor.as_str(), "councillor");
     }
 }

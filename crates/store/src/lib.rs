@@ -13,6 +13,7 @@ pub mod backup;
 pub mod ballots;
 pub mod counts;
 pub mod geography;
+pub mod groups;
 pub mod imports;
 pub mod logs;
 pub mod member_batches;

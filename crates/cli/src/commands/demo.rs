@@ -142,8 +142,9 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         }
     }
 
+    let group = crate::commands::demo_group::set_up(&app, LIVERPOOL).await?;
     println!("6. Creating one login per role");
-    let (logins, clp) = create_logins(&app).await?;
+    let (logins, clp) = create_logins(&app, &group).await?;
     for l in &logins {
         println!(
             "   {:<24} {:<44} password {}{}{}",
@@ -222,8 +223,12 @@ const LIVERPOOL: &str = "E08000012";
 
 /// Creates an account per role: unit-scoped roles over Liverpool's units (its first branch, that
 /// branch's CLP, the city council's area, its region); the member role belongs to a member of that
-/// branch, so its login sees its own record.
-async fn create_logins(app: &App) -> anyhow::Result<(Vec<DemoLogin>, units::Unit)> {
+/// branch, so its login sees its own record; the group leader and chief whip logins belong to the
+/// members holding those posts in the demo's Labour group.
+async fn create_logins(
+    app: &App,
+    group: &crate::commands::demo_group::DemoGroup,
+) -> anyhow::Result<(Vec<DemoLogin>, units::Unit)> {
     let set = geography::current_set(&app.store).await?;
     let la = units::find_by_code(&app.store, LIVERPOOL, set.as_deref())
         .await?
@@ -274,10 +279,11 @@ async fn create_logins(app: &App) -> anyhow::Result<(Vec<DemoLogin>, units::Unit
                 role: *role,
                 unit_code: unit.clone(),
                 password: None,
-                member_number: if *role == Role::Member {
-                    member.clone()
-                } else {
-                    None
+                member_number: match role {
+                    Role::Member => member.clone(),
+                    Role::GroupLeader => Some(group.leader.clone()),
+                    Role::ChiefWhip => Some(group.chief_whip.clone()),
+                    _ => None,
                 },
                 valid_from: None,
                 valid_until: None,

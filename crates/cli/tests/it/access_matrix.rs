@@ -7,9 +7,10 @@
 //! walked for real. The page routes have their own matrix in `pages`.
 use crate::web::{Server, PASSWORD};
 use caucus_app::accounts::{add_user, AddUser};
-use caucus_app::{ballots, recalls};
+use caucus_app::{ballots, groups, recalls};
 use caucus_domain::ballot::spec::{BallotSpec, CountingMethod};
 use caucus_domain::ballot::BallotType;
+use caucus_domain::offices::Gender;
 use caucus_domain::policy::{Actor, Grant, Role};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -121,9 +122,28 @@ pub(crate) async fn hold(s: &Server) -> Held {
         ballots::close_and_count(&s.app, &gs, id).await.unwrap();
     }
     ballots::publish(&s.app, &gs, ids[2]).await.unwrap();
-    let recall = recalls::open(&s.app, &gs, &s.places.local_authority, &others[0], &others)
+    // The council's Labour group, from the register: two of the roll's members seated today, the
+    // first its leader; the petition to recall them takes the group as it stands.
+    let group = groups::group_code(&s.places.local_authority);
+    groups::set_up_group(
+        &s.app,
+        "test",
+        &s.places.local_authority,
+        "Labour group",
+        true,
+    )
+    .await
+    .unwrap();
+    let today = s.app.clock.today();
+    for number in &others {
+        groups::seat_councillor(&s.app, "test", &group, number, today, Gender::NotGiven)
+            .await
+            .unwrap();
+    }
+    groups::record_leader(&s.app, "test", &group, &others[0], today)
         .await
         .unwrap();
+    let recall = recalls::open(&s.app, &gs, &group).await.unwrap();
     Held {
         open: ids[0],
         counted: ids[1],

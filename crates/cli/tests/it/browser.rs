@@ -324,6 +324,44 @@ async fn member_who_may_not_vote(s: &Server, clp: &str) -> (String, String, Stri
     }
 }
 
+/// Liverpool's Labour group with three councillors and a leader since May 2023 (four-year term
+/// under the strong-leader model); its code.
+async fn group_page_for(s: &Server) -> String {
+    let code = caucus_app::groups::set_up_group(
+        &s.app,
+        "test",
+        "E08000012",
+        "Liverpool Labour group",
+        true,
+    )
+    .await
+    .unwrap()
+    .code;
+    let living = caucus_store::members::page_in_local_authority(&s.app.store, "E08000012", 0, 500)
+        .await
+        .unwrap();
+    let mut seated = Vec::new();
+    for m in living.iter().filter(|m| m.row.status == "active") {
+        let number = &m.row.membership_number;
+        let from = time::macros::date!(2023 - 05 - 05);
+        let gender = caucus_domain::offices::Gender::NotGiven;
+        if caucus_app::groups::seat_councillor(&s.app, "test", &code, number, from, gender)
+            .await
+            .is_ok()
+        {
+            seated.push(number.clone());
+        }
+        if seated.len() == 3 {
+            break;
+        }
+    }
+    let from = time::macros::date!(2023 - 05 - 22);
+    caucus_app::groups::record_leader(&s.app, "test", &code, &seated[0], from)
+        .await
+        .unwrap();
+    code
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_clp_secretary_logs_in_with_totp_finds_a_member_reads_why_they_cannot_vote_and_exports_the_list(
 ) {
@@ -436,6 +474,15 @@ async fn a_clp_secretary_logs_in_with_totp_finds_a_member_reads_why_they_cannot_
     assert_eq!(export.subject, clp);
     let detail: Value = serde_json::from_str(&export.detail).unwrap();
     assert_eq!(detail["rows"], json!(rows.len()));
+
+    // A Labour group's page: its leader, term and councillors, readable by any officer.
+    let group = group_page_for(&s).await;
+    c.goto(&s.url(&format!("/units/{group}"))).await.unwrap();
+    assert!(
+        text_of(&c, "#leader-term").await.contains("2027-05-22"),
+        "the group's page does not give the leader's term"
+    );
+    audit(&c, &tools.axe, "group", &mut problems).await;
 
     // axe-core is really looking: an image without a text alternative, planted, is found.
     c.execute(

@@ -11,6 +11,7 @@ mod backup;
 mod ballots;
 mod browser;
 mod count;
+mod group;
 mod mail;
 mod members;
 mod register;

@@ -36,6 +36,32 @@ pub fn judge(
     Decision::all([vote_in_ballot(history, kind, freeze, rulebook), placed])
 }
 
+/// Whether a member belongs on the roll of a group leader election in the Labour group `group` (its
+/// name), frozen on `freeze`: the electorate is the group, so `in_group` says whether the member held
+/// a seat in it on the freeze date; the ballot type's freeze rules then apply as for any ballot.
+pub fn judge_group(
+    history: &MemberHistory,
+    in_group: bool,
+    group: &str,
+    freeze: Date,
+    rulebook: &Rulebook,
+) -> Decision {
+    let kind = BallotType::GroupLeader;
+    let clause = &rulebook.ballot(kind).clause;
+    let seat = if in_group {
+        Decision::allow(vec![Reason::new(
+            clause,
+            format!("a councillor in {group} at the freeze date {freeze}"),
+        )])
+    } else {
+        Decision::deny(vec![Reason::new(
+            clause,
+            format!("not eligible: not a councillor in {group} at the freeze date {freeze}"),
+        )])
+    };
+    Decision::all([vote_in_ballot(history, kind, freeze, rulebook), seat])
+}
+
 /// The voting window and the one-vote rule, as they stand for one voter at `now`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Window {
@@ -174,6 +200,31 @@ mod tests {
         let h = suspended(member(date!(2019 - 05 - 01)), date!(2026 - 06 - 01));
         assert!(judge(&h, true, UNIT, BallotType::Nec, FREEZE, &book).allowed);
         let d = judge(&h, true, UNIT, BallotType::Meeting, FREEZE, &book);
+        assert!(!d.allowed);
+        assert_eq!(clauses_of(&d), vec!["6.I.suspension.meetings"]);
+    }
+
+    #[test]
+    fn a_group_leader_election_is_voted_by_the_councillors_of_the_group_at_the_freeze_date() {
+        let book = shipped_for_tests();
+        let group = "Liverpool Labour group";
+        let h = member(date!(2019 - 05 - 01));
+        let d = judge_group(&h, true, group, FREEZE, &book);
+        assert!(d.allowed, "{d:?}");
+        assert!(clauses_of(&d).iter().all(|c| *c == "ballot.group_leader"));
+        let d = judge_group(&member(date!(2019 - 05 - 01)), false, group, FREEZE, &book);
+        assert!(!d.allowed);
+        assert_eq!(
+            d.explain(),
+            "not eligible: not a councillor in Liverpool Labour group at the freeze date 2026-11-01 (clause ballot.group_leader)"
+        );
+        let d = judge_group(
+            &suspended(member(date!(2019 - 05 - 01)), date!(2026 - 06 - 01)),
+            true,
+            group,
+            FREEZE,
+            &book,
+        );
         assert!(!d.allowed);
         assert_eq!(clauses_of(&d), vec!["6.I.suspension.meetings"]);
     }

@@ -92,6 +92,13 @@ impl BallotSpec {
                 self.seats
             ));
         }
+        if self.kind.fills_office() && self.seats != 1 {
+            out.push(format!(
+                "a {} ballot elects one person: it has 1 seat, not {}",
+                self.kind.as_str().replace('_', " "),
+                self.seats
+            ));
+        }
         for c in &self.candidates {
             if let Err(e) = printable("a candidate's name", c) {
                 out.push(e);
@@ -178,6 +185,19 @@ mod tests {
             s.problems(),
             vec!["2 seats need at least 3 candidates for a contest (found 2)".to_string()]
         );
+    }
+
+    #[test]
+    fn a_group_leader_election_fills_one_seat() {
+        let mut s = spec();
+        s.kind = BallotType::GroupLeader;
+        assert_eq!(
+            s.problems(),
+            vec!["a group leader ballot elects one person: it has 1 seat, not 2".to_string()]
+        );
+        s.seats = 1;
+        s.method = CountingMethod::Irv;
+        assert_eq!(s.problems(), Vec::<String>::new());
     }
 
     #[test]

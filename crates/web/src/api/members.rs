@@ -196,7 +196,8 @@ pub async fn history(
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct EligibilityQuery {
     /// attend_branch_meeting, vote_at_branch_meeting, attend_clp_meeting, hold_office, or
-    /// ballot:KIND (leadership, parliamentary_selection, local_selection, trigger, nec, meeting).
+    /// ballot:KIND (leadership, parliamentary_selection, local_selection, trigger, nec, meeting,
+    /// group_leader).
     #[serde(rename = "for")]
     #[param(rename = "for")]
     pub question: String,

@@ -168,6 +168,8 @@ fn new_page(
 struct NewQuery {
     #[serde(default)]
     unit: String,
+    #[serde(default)]
+    kind: String,
 }
 
 async fn new_form(
@@ -189,12 +191,15 @@ async fn new_form(
     } else {
         q.unit
     };
-    new_page(
-        &s,
-        StatusCode::OK,
-        None,
-        vec![("unit".into(), unit), ("seats".into(), "1".into())],
-    )
+    let mut values = vec![("unit".into(), unit), ("seats".into(), "1".into())];
+    // A group leader election elects one person: the single-winner preferential count suits it.
+    if let Ok(kind) = BallotType::parse(&q.kind) {
+        values.push(("kind".into(), kind.as_str().into()));
+        if kind.fills_office() {
+            values.push(("method".into(), CountingMethod::Irv.as_str().into()));
+        }
+    }
+    new_page(&s, StatusCode::OK, None, values)
 }
 
 fn parse_moment(text: &str, what: &str) -> Result<OffsetDateTime, String> {
@@ -297,6 +302,8 @@ struct ShowPage {
     can_freeze: bool,
     can_close: bool,
     can_publish: bool,
+    /// The ballot appoints its winner when published (a group leader election).
+    fills_office: bool,
     has_result: bool,
 }
 
@@ -372,6 +379,7 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
         can_freeze: manage && b.row.state == "draft",
         can_close: manage && b.row.state == "frozen",
         can_publish: manage && b.row.state == "counted",
+        fills_office: b.kind.fills_office(),
         has_result: b.row.state == "published" || (manage && b.row.state == "counted"),
     };
     render(StatusCode::OK, &page)
@@ -448,7 +456,13 @@ async fn step(
     let done = match what {
         "freeze" => ballots::freeze(app, &s.actor, id).await.map(|_| ()),
         "close" => ballots::close_and_count(app, &s.actor, id).await,
-        _ => ballots::publish(app, &s.actor, id).await,
+        _ => match field(&fields, "takes_office_on").trim() {
+            "" => ballots::publish(app, &s.actor, id).await,
+            day => match parse_day(day, "the day the winner takes office") {
+                Ok(day) => ballots::publish_from(app, &s.actor, id, Some(day)).await,
+                Err(problem) => Err(AppError::Invalid(problem)),
+            },
+        },
     };
     match done {
         Ok(()) => Redirect::to(&format!("/ballots/{id}")).into_response(),

@@ -25,6 +25,7 @@ mod audit;
 mod ballots;
 mod dashboard;
 mod export;
+mod groups;
 mod outbox;
 mod password_reset;
 mod recalls;
@@ -666,6 +667,8 @@ struct UnitPage {
     /// Whether to offer the list as CSV: to those entitled to the list, as the export itself checks.
     may_export: bool,
     next: Option<i64>,
+    /// For a Labour group: its leader, whip and councillors instead of a membership list.
+    group: Option<groups::GroupSection>,
 }
 
 #[derive(Deserialize)]
@@ -688,15 +691,26 @@ async fn unit(
         Ok(x) => x,
         Err(e) => return page_error(e),
     };
-    let (refusal, members, next) = match records::unit_members_of(
-        &state.app,
-        &s.actor,
-        &view,
-        q.cursor.unwrap_or(0).max(0),
-        50,
-    )
-    .await
-    {
+    let group = match groups::section(&state.app, &s.actor, &view.unit).await {
+        Ok(g) => g,
+        Err(e) => return page_error(e),
+    };
+    let listed = if group.is_some() {
+        Ok(records::Page {
+            items: Vec::new(),
+            next: None,
+        })
+    } else {
+        records::unit_members_of(
+            &state.app,
+            &s.actor,
+            &view,
+            q.cursor.unwrap_or(0).max(0),
+            50,
+        )
+        .await
+    };
+    let (refusal, members, next) = match listed {
         Ok(page) => (
             None,
             page.items
@@ -736,6 +750,7 @@ async fn unit(
             refusal,
             members,
             next,
+            group,
         },
     )
 }

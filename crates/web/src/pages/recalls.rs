@@ -1,9 +1,9 @@
-//! Petitions to recall a Labour group's leader: an officer opens one with the group's members;
-//! each group member signs once; the page shows the count against the rulebook's threshold and
-//! whether the recall is triggered, with the clause.
+//! Petitions to recall a Labour group's leader: an officer opens one for a group, whose members the
+//! register gives; each group member signs once; the page shows the count against the rulebook's
+//! threshold and whether the recall is triggered, with the clause.
 use super::Pages;
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use caucus_app::recalls;
@@ -28,11 +28,19 @@ struct NewPage {
     layout: Layout,
     problem: Option<String>,
     unit: String,
-    leader: String,
-    group: String,
 }
 
-async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Response {
+#[derive(serde::Deserialize)]
+struct NewQuery {
+    #[serde(default)]
+    unit: String,
+}
+
+async fn new_form(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<NewQuery>,
+) -> Response {
     let s = match require_session(&state, &headers).await {
         Ok(s) => s,
         Err(r) => return r,
@@ -42,9 +50,7 @@ async fn new_form(State(state): State<AppState>, headers: HeaderMap) -> Response
         &NewPage {
             layout: Layout::of("Open a recall petition", &s),
             problem: None,
-            unit: String::new(),
-            leader: String::new(),
-            group: String::new(),
+            unit: q.unit,
         },
     )
 }
@@ -58,14 +64,8 @@ async fn open(
         Ok(s) => s,
         Err(r) => return r,
     };
-    let group: Vec<String> = field(&fields, "group")
-        .split(|c: char| c.is_whitespace() || c == ',')
-        .filter(|n| !n.is_empty())
-        .map(str::to_string)
-        .collect();
     let unit = field(&fields, "unit").trim();
-    let leader = field(&fields, "leader").trim();
-    match recalls::open(&state.app, &s.actor, unit, leader, &group).await {
+    match recalls::open(&state.app, &s.actor, unit).await {
         Ok(id) => Redirect::to(&format!("/recalls/{id}")).into_response(),
         Err(AppError::Invalid(problem)) => render(
             StatusCode::BAD_REQUEST,
@@ -73,8 +73,6 @@ async fn open(
                 layout: Layout::of("Open a recall petition", &s),
                 problem: Some(problem),
                 unit: unit.to_string(),
-                leader: leader.to_string(),
-                group: field(&fields, "group").to_string(),
             },
         ),
         Err(e) => page_error(e),

@@ -339,15 +339,11 @@ fn cases(key: &str, s: &Server, h: &Held, surname: &str, version: i64) -> Option
         "GET /ballots/{id}/result.html" => results("/result.html"),
         "GET /ballots/{id}/ballots.blt" => results("/ballots.blt"),
         "GET /recalls/new" => vec![Case::new("new petition form", "/recalls/new")],
-        // A group whose leader is not among it: refused (400) once the policy lets the officer by.
-        "POST /recalls/new" => vec![Case::new("leader outside the group", "/recalls/new")
+        // A unit that is not a Labour group: refused (400) once the policy lets the officer by.
+        "POST /recalls/new" => vec![Case::new("not a Labour group", "/recalls/new")
             .only(runs_la_ballots)
             .ok(st(400))
-            .form(&[
-                ("unit", &p.local_authority),
-                ("leader", n),
-                ("group", &p.outside),
-            ])],
+            .form(&[("unit", &p.local_authority)])],
         "GET /recalls/{id}" => vec![
             Case::new("petition", format!("/recalls/{}", h.recall)),
             Case::new("no such petition", "/recalls/999999").ok(st(404)),
