@@ -10,6 +10,7 @@ mod api_v1;
 mod backup;
 mod ballots;
 mod browser;
+mod config;
 mod count;
 mod mail;
 mod members;
