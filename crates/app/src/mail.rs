@@ -185,6 +185,11 @@ fn authorise(app: &App, actor: &Actor) -> Result<()> {
     }
 }
 
+/// Whether the actor may read the outbox (so pages offer the link only to those it would serve).
+pub fn may_read_outbox(app: &App, actor: &Actor) -> bool {
+    authorise(app, actor).is_ok()
+}
+
 /// The newest messages of the outbox, for an admin.
 pub async fn outbox(app: &App, actor: &Actor, limit: i64) -> Result<Vec<Mail>> {
     authorise(app, actor)?;
