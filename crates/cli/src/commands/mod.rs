@@ -5,6 +5,7 @@ pub mod boundaries;
 pub mod count;
 pub mod demo;
 pub mod demo_ballot;
+pub mod demo_officers;
 pub mod export;
 pub mod generate;
 pub mod import;
