@@ -12,6 +12,7 @@ mod ballots;
 mod browser;
 mod config;
 mod count;
+mod demo_officers;
 mod mail;
 mod members;
 mod register;
