@@ -61,18 +61,20 @@ impl Mailer {
     /// From a URL such as `smtp://host:25`, `smtp://user:pass@host:587?tls=required` or
     /// `smtps://user:pass@host`, and the From address (`caucus <noreply@example.org>`).
     pub fn from_url(url: &str, from: &str) -> Result<Mailer> {
-        let from: Mailbox = from.parse().map_err(|e| {
-            AppError::Invalid(format!("the mail sender '{from}' is not usable: {e}"))
-        })?;
-        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-            .map_err(|e| AppError::Invalid(format!("the SMTP URL is not usable: {e}")))?
-            .timeout(Some(SMTP_TIMEOUT))
-            .build();
+        let from = check_sender(from)?;
+        let transport = Self::check_url(url)?.timeout(Some(SMTP_TIMEOUT)).build();
         Ok(Mailer {
             transport,
             from,
             server: server_of(url),
         })
+    }
+
+    /// Reads an SMTP URL without connecting (configuration is checked before the server starts).
+    /// The error never quotes the URL, which may hold a password.
+    pub fn check_url(url: &str) -> Result<lettre::transport::smtp::AsyncSmtpTransportBuilder> {
+        AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+            .map_err(|e| AppError::Invalid(format!("the SMTP URL is not usable: {e}")))
     }
 
     async fn send(&self, mail: &Mail) -> std::result::Result<(), String> {
@@ -96,6 +98,12 @@ impl Mailer {
             .map(|_| ())
             .map_err(|e| format!("{e}"))
     }
+}
+
+/// The From address of mail, read as a mailbox (`caucus <no-reply@example.org>`).
+pub fn check_sender(from: &str) -> Result<Mailbox> {
+    from.parse()
+        .map_err(|e| AppError::Invalid(format!("the mail sender '{from}' is not usable: {e}")))
 }
 
 /// The host and port of an SMTP URL, without its credentials (for logs).
@@ -175,6 +183,11 @@ fn authorise(app: &App, actor: &Actor) -> Result<()> {
     } else {
         Err(AppError::Forbidden(decision))
     }
+}
+
+/// Whether the actor may read the outbox (so pages offer the link only to those it would serve).
+pub fn may_read_outbox(app: &App, actor: &Actor) -> bool {
+    authorise(app, actor).is_ok()
 }
 
 /// The newest messages of the outbox, for an admin.

@@ -302,6 +302,78 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn officers_appointed_together_are_each_checked_and_audited_and_all_or_none_made() {
+        use crate::offices::{appoint_all, compliance, Appointment};
+        use caucus_domain::offices::{Gender, OfficeKind};
+        for db in caucus_testkit::databases().await {
+            // Not the directory the other tests write their members.csv in at the same time.
+            let dir = tempfile_dir().join("together");
+            std::fs::create_dir_all(&dir).unwrap();
+            let app = register(&db.url, &dir).await;
+            let a1 = members::by_number(&app.store, "A1").await.unwrap().unwrap();
+            let branch = caucus_store::units::get(&app.store, a1.branch_unit_id.unwrap())
+                .await
+                .unwrap()
+                .unwrap();
+            let chair = Appointment {
+                unit_code: branch.code.clone(),
+                membership_number: "A1".into(),
+                office: OfficeKind::Chair,
+                from: date!(2026 - 11 - 22),
+                until: Some(date!(2027 - 11 - 22)),
+                gender: Gender::Woman,
+                appointed_by: "branch_agm".into(),
+            };
+            let lapsed = Appointment {
+                membership_number: "L1".into(),
+                office: OfficeKind::Secretary,
+                ..chair.clone()
+            };
+            let events = caucus_store::audit::list(&app.store, 0, 10_000)
+                .await
+                .unwrap()
+                .len();
+            // The lapsed member is refused, and so the chair is not appointed either.
+            match appoint_all(&app, "demo", &[chair.clone(), lapsed]).await {
+                Err(AppError::RuleRefused(_)) => {}
+                other => panic!("{}: expected a refusal, got {other:?}", db.engine),
+            }
+            let on = date!(2026 - 11 - 22);
+            assert!(compliance(&app, &branch.code, on)
+                .await
+                .unwrap()
+                .officers
+                .is_empty());
+            let treasurer = Appointment {
+                office: OfficeKind::Treasurer,
+                ..chair.clone()
+            };
+            let ids = appoint_all(&app, "demo", &[chair, treasurer])
+                .await
+                .unwrap();
+            assert_eq!(ids.len(), 2);
+            assert_eq!(
+                compliance(&app, &branch.code, on)
+                    .await
+                    .unwrap()
+                    .officers
+                    .len(),
+                2
+            );
+            let log = caucus_store::audit::list(&app.store, 0, 10_000)
+                .await
+                .unwrap();
+            assert_eq!(log.len(), events + 2, "{}", db.engine);
+            assert!(log[events..].iter().all(|e| e.action == "office.appoint"));
+            assert!(matches!(
+                caucus_store::audit::verify(&app.store).await.unwrap(),
+                caucus_store::audit::Verification::Intact { .. }
+            ));
+            app.store.close().await;
+        }
+    }
+
     fn tempfile_dir() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("caucus-app-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

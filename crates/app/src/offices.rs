@@ -17,6 +17,8 @@ use caucus_store::audit::{self, digest, NewEvent};
 use caucus_store::members;
 use caucus_store::offices::{self, Held, OfficeRow};
 use caucus_store::units::Unit;
+use caucus_store::Tx;
+use std::collections::HashMap;
 use time::Date;
 
 #[derive(Debug, Clone)]
@@ -35,6 +37,47 @@ pub struct Appointment {
 /// Appoints a member to an office; refused with the rules' reasons when they may not hold it.
 pub async fn appoint(app: &App, actor: &str, req: &Appointment) -> Result<i64> {
     let unit = find_unit(app, &req.unit_code).await?;
+    let checked = check(app, &unit, req).await?;
+    let mut tx = app.store.begin().await?;
+    let id = write(app, &mut tx, actor, &checked).await?;
+    tx.commit().await?;
+    Ok(id)
+}
+
+/// Appoints several officers at once (an AGM's results, or a demo's): each checked as `appoint`
+/// checks it and written with its own audit event, all in one transaction, so either every
+/// appointment is made or, when one is refused, none.
+pub async fn appoint_all(app: &App, actor: &str, reqs: &[Appointment]) -> Result<Vec<i64>> {
+    let mut units: HashMap<&str, Unit> = HashMap::new();
+    for req in reqs {
+        if !units.contains_key(req.unit_code.as_str()) {
+            units.insert(&req.unit_code, find_unit(app, &req.unit_code).await?);
+        }
+    }
+    let mut checked = Vec::with_capacity(reqs.len());
+    for req in reqs {
+        checked.push(check(app, &units[req.unit_code.as_str()], req).await?);
+    }
+    let mut tx = app.store.begin().await?;
+    let mut ids = Vec::with_capacity(checked.len());
+    for c in &checked {
+        ids.push(write(app, &mut tx, actor, c).await?);
+    }
+    tx.commit().await?;
+    Ok(ids)
+}
+
+/// An appointment the rules allow, with what its write needs.
+struct Checked<'a> {
+    unit: &'a Unit,
+    member: members::Member,
+    req: &'a Appointment,
+    decision: Decision,
+}
+
+/// The rules on an appointment: the member may hold office, and an interim officer is appointed
+/// by whom the rulebook says until an AGM.
+async fn check<'a>(app: &App, unit: &'a Unit, req: &'a Appointment) -> Result<Checked<'a>> {
     let member = members::by_number(&app.store, &req.membership_number)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("member {}", req.membership_number)))?;
@@ -48,8 +91,7 @@ pub async fn appoint(app: &App, actor: &str, req: &Appointment) -> Result<i64> {
     }
     let hist = history(app, &member).await?;
     let mut checks = vec![hold_office(&hist, req.from, &app.rules)];
-    let interim = req.office == OfficeKind::InterimOfficer;
-    if interim {
+    if req.office == OfficeKind::InterimOfficer {
         let agm = req.until.ok_or_else(|| {
             AppError::Invalid("an interim officer serves until the AGM: give its date".into())
         })?;
@@ -64,8 +106,19 @@ pub async fn appoint(app: &App, actor: &str, req: &Appointment) -> Result<i64> {
     if !decision.allowed {
         return Err(AppError::RuleRefused(decision));
     }
-    let mut tx = app.store.begin().await?;
-    let pending = audit::reserve(&mut tx).await?;
+    Ok(Checked {
+        unit,
+        member,
+        req,
+        decision,
+    })
+}
+
+/// Writes a checked appointment and its audit event in `tx`.
+async fn write(app: &App, tx: &mut Tx, actor: &str, c: &Checked<'_>) -> Result<i64> {
+    let (unit, member, req, decision) = (c.unit, &c.member, c.req, &c.decision);
+    let interim = req.office == OfficeKind::InterimOfficer;
+    let pending = audit::reserve(tx).await?;
     let row = OfficeRow {
         unit_id: unit.id,
         member_id: member.id,
@@ -77,10 +130,10 @@ pub async fn appoint(app: &App, actor: &str, req: &Appointment) -> Result<i64> {
         gender: req.gender.as_str().to_string(),
         audit_seq: pending.seq,
     };
-    let id = offices::insert(&mut tx, &row).await?;
+    let id = offices::insert(tx, &row).await?;
     pending
         .write(
-            &mut tx,
+            tx,
             NewEvent {
                 occurred_at: app.clock.stamp(),
                 actor: actor.to_string(),
@@ -97,7 +150,6 @@ pub async fn appoint(app: &App, actor: &str, req: &Appointment) -> Result<i64> {
             },
         )
         .await?;
-    tx.commit().await?;
     Ok(id)
 }
 

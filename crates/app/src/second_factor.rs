@@ -98,12 +98,15 @@ pub fn looks_like_recovery_code(code: &str) -> bool {
 }
 
 /// Activates the pending secret if `code` is right for it; returns the recovery codes (shown once).
+/// For an account that had a second factor, this completes its replacement: the old secret and
+/// recovery codes stop working.
 pub async fn confirm(app: &App, account_id: i64, code: &str) -> Result<Vec<String>> {
     let secret = store::pending_secret(&app.store, account_id)
         .await?
         .ok_or_else(|| {
             AppError::Invalid("there is no enrolment in progress: start again".to_string())
         })?;
+    let replacing = is_enrolled(app, account_id).await?;
     let now = app.clock.now();
     if !check_totp(&secret, code, now.unix_timestamp() as u64) {
         return Err(AppError::Invalid(
@@ -125,7 +128,12 @@ pub async fn confirm(app: &App, account_id: i64, code: &str) -> Result<Vec<Strin
         NewEvent {
             occurred_at: crate::clock::stamp(now),
             actor: format!("account:{account_id}"),
-            action: "account.second_factor_enrol".into(),
+            action: if replacing {
+                "account.second_factor_replace"
+            } else {
+                "account.second_factor_enrol"
+            }
+            .into(),
             subject: format!("account:{account_id}"),
             unit: None,
             before: None,
@@ -169,6 +177,204 @@ pub async fn use_recovery_code(app: &App, account_id: i64, code: &str) -> Result
     .await?;
     tx.commit().await?;
     Ok(true)
+}
+
+/// How the owner proved, before changing their second factor, that they hold it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Proof {
+    Totp,
+    RecoveryCode,
+}
+
+impl Proof {
+    fn name(self) -> &'static str {
+        match self {
+            Proof::Totp => "totp",
+            Proof::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+/// Checks that `code` is the current code of the account's second factor or one of its unused
+/// recovery codes, and returns the transaction the change is to be made in (a recovery code is
+/// spent in it, so it comes back if the change fails). Wrong codes count as failed logins from
+/// `address`, so a session cannot guess codes faster than the login form allows.
+async fn prove(
+    app: &App,
+    account_id: i64,
+    code: &str,
+    address: &str,
+) -> Result<(caucus_store::Tx, Proof)> {
+    use crate::accounts::{
+        MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, THROTTLE_WINDOW_SECONDS,
+    };
+    // A blank form is not a guess: it is refused without counting towards the throttle.
+    if code.trim().is_empty() {
+        return Err(AppError::Invalid(
+            "enter the code your authenticator app shows, or one of your recovery codes"
+                .to_string(),
+        ));
+    }
+    let account = account_store::by_id(&app.store, account_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("account {account_id}")))?;
+    let secret = match (&account.totp_secret, account.totp_enrolled) {
+        (Some(secret), true) => secret,
+        _ => {
+            return Err(AppError::Invalid(
+                "this account has no second factor yet: set one up first".to_string(),
+            ))
+        }
+    };
+    let now = app.clock.now().unix_timestamp();
+    let (by_email, by_address) = account_store::recent_failures(
+        &app.store,
+        &account.email,
+        address,
+        now - THROTTLE_WINDOW_SECONDS,
+    )
+    .await?;
+    if by_email >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
+        return Err(AppError::TooManyAttempts(
+            "too many wrong codes: wait a quarter of an hour and try again".to_string(),
+        ));
+    }
+    let code = code.trim();
+    let mut tx = app.store.begin().await?;
+    if check_totp(secret, code, now as u64) {
+        return Ok((tx, Proof::Totp));
+    }
+    if looks_like_recovery_code(code)
+        && store::use_recovery_code(&mut tx, account_id, &recovery_code_hash(code), now).await?
+    {
+        return Ok((tx, Proof::RecoveryCode));
+    }
+    // Out of the transaction: on SQLite it holds the write lock the record needs.
+    tx.rollback().await?;
+    account_store::record_login_attempt(&app.store, now, &account.email, address, false).await?;
+    Err(AppError::Invalid(
+        "that code is not right: enter the current code from your authenticator app, or an \
+         unused recovery code"
+            .to_string(),
+    ))
+}
+
+/// An audit event of the owner's on their own account.
+fn own_event(app: &App, account_id: i64, action: &str, detail: serde_json::Value) -> NewEvent {
+    NewEvent {
+        occurred_at: crate::clock::stamp(app.clock.now()),
+        actor: format!("account:{account_id}"),
+        action: action.into(),
+        subject: format!("account:{account_id}"),
+        unit: None,
+        before: None,
+        after: None,
+        detail,
+    }
+}
+
+/// Replaces every recovery code of the account with new ones (returned, to be shown once), once
+/// the owner has proved they hold the second factor (`code`: its current code or an unused
+/// recovery code). The old codes stop working in the same transaction.
+pub async fn regenerate_recovery_codes(
+    app: &App,
+    account_id: i64,
+    code: &str,
+    address: &str,
+) -> Result<Vec<String>> {
+    let (mut tx, proof) = prove(app, account_id, code, address).await?;
+    let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
+    let hashes: Vec<String> = codes.iter().map(|c| recovery_code_hash(c)).collect();
+    store::replace_recovery_codes(
+        &mut tx,
+        account_id,
+        &hashes,
+        app.clock.now().unix_timestamp(),
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        own_event(
+            app,
+            account_id,
+            "account.recovery_codes_regenerate",
+            serde_json::json!({ "recovery_codes": RECOVERY_CODES, "proved_with": proof.name() }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(codes)
+}
+
+/// Starts replacing the second factor (a new phone, say): once the owner has proved they hold the
+/// current one (its code or an unused recovery code), a new secret awaits confirmation by
+/// `confirm`. The current factor keeps working until then, so a replacement abandoned half way
+/// locks no one out.
+pub async fn begin_replacement(
+    app: &App,
+    account_id: i64,
+    code: &str,
+    address: &str,
+) -> Result<Enrolment> {
+    let (mut tx, proof) = prove(app, account_id, code, address).await?;
+    let secret = new_totp_secret();
+    store::set_pending_secret_in(&mut tx, account_id, &secret).await?;
+    audit::append(
+        &mut tx,
+        own_event(
+            app,
+            account_id,
+            "account.second_factor_replace_begin",
+            serde_json::json!({ "proved_with": proof.name() }),
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    let account = account_store::by_id(&app.store, account_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("account {account_id}")))?;
+    Ok(Enrolment {
+        uri: otpauth_uri(&account.email, &secret),
+        secret,
+    })
+}
+
+/// The replacement in progress for an account that has a second factor, if any.
+pub async fn replacement(app: &App, account_id: i64) -> Result<Option<Enrolment>> {
+    let account = account_store::by_id(&app.store, account_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("account {account_id}")))?;
+    if !account.totp_enrolled {
+        return Ok(None);
+    }
+    Ok(store::pending_secret(&app.store, account_id)
+        .await?
+        .map(|secret| Enrolment {
+            uri: otpauth_uri(&account.email, &secret),
+            secret,
+        }))
+}
+
+/// Abandons a replacement in progress, keeping the current second factor.
+pub async fn cancel_replacement(app: &App, account_id: i64) -> Result<()> {
+    if replacement(app, account_id).await?.is_none() {
+        return Ok(());
+    }
+    let mut tx = app.store.begin().await?;
+    if store::clear_pending_secret(&mut tx, account_id).await? {
+        audit::append(
+            &mut tx,
+            own_event(
+                app,
+                account_id,
+                "account.second_factor_replace_cancel",
+                serde_json::json!({}),
+            ),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Whether the account has a second factor.

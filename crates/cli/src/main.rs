@@ -1,8 +1,10 @@
 //! The `caucus` command: one binary for the register's bulk work and the web application.
-//! Exit status 0 on success, 1 when the work fails (one line on stderr says why), 2 on bad usage.
+//! Exit status 0 on success, 1 when the work fails (one line on stderr says why), 2 on bad usage
+//! (a bad flag, or a bad configuration file).
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod commands;
+mod config;
 mod progress_bar;
 
 use anyhow::Context as _;
@@ -21,14 +23,18 @@ use time::Date;
     about = "The governance system a political party runs on."
 )]
 struct Cli {
-    /// Database URL: sqlite://FILE or postgres://...
+    /// A TOML file of settings (keys as the long options, `_` for `-`; see caucus.example.toml).
+    /// A flag or its environment variable beats the file.
+    #[arg(long, global = true, env = "CAUCUS_CONFIG")]
+    config: Option<PathBuf>,
+    /// Database URL: sqlite://FILE or postgres://... [default: sqlite://caucus.db]
     #[arg(
         long,
         global = true,
         env = "CAUCUS_DATABASE_URL",
-        default_value = "sqlite://caucus.db"
+        hide_env_values = true
     )]
-    db: String,
+    db: Option<String>,
     /// A rulebook TOML file to use instead of the shipped Labour rulebook.
     #[arg(long, global = true, env = "CAUCUS_RULEBOOK")]
     rulebook: Option<PathBuf>,
@@ -85,11 +91,16 @@ pub fn parse_date_arg(s: &str) -> Result<Date, String> {
     caucus_app::clock::parse_date(s)
 }
 
-/// What commands get: the parsed global options, and a way to open the register.
+/// The database when neither a flag, the environment nor a configuration file names one.
+pub const DEFAULT_DB: &str = "sqlite://caucus.db";
+
+/// What commands get: the parsed global options, the configuration file's settings, and a way
+/// to open the register.
 pub struct Context {
     pub db: String,
     pub rulebook: Option<PathBuf>,
     pub today: Option<Date>,
+    pub file: config::FileConfig,
 }
 
 impl Context {
@@ -141,10 +152,22 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    let file = match &cli.config {
+        Some(path) => match config::load(path) {
+            Ok(file) => file,
+            // Bad usage, like a bad flag: exit 2.
+            Err(e) => {
+                eprintln!("caucus: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => config::FileConfig::default(),
+    };
     let ctx = Context {
-        db: cli.db,
-        rulebook: cli.rulebook,
+        db: config::pick(cli.db, file.db.clone(), || DEFAULT_DB.to_string()),
+        rulebook: cli.rulebook.or_else(|| file.rulebook.clone()),
         today: cli.today,
+        file,
     };
     if let Command::Count(args) = &cli.command {
         return report(commands::count::run(args));

@@ -368,6 +368,40 @@ pub async fn page(
     })
 }
 
+/// An active member as a candidate for office: who, their given name, and the branch and
+/// constituency party the current set places them in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub membership_number: String,
+    pub given_name: String,
+    pub branch_unit_id: Option<i64>,
+    pub clp_unit_id: Option<i64>,
+}
+
+/// Every active member as a candidate for office, in id order: four columns, so the demo can
+/// choose its officers without reading the whole register's records.
+pub async fn active_candidates(store: &Store) -> Result<Vec<Candidate>> {
+    let sql = format!(
+        "SELECT m.membership_number, m.given_name, pu.branch_unit_id, pu.clp_unit_id \
+         FROM members m {CURRENT_UNITS_JOIN} WHERE m.status = 'active' ORDER BY m.id"
+    );
+    on_pool!(store, |c| {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .fetch_all(c)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Candidate {
+                    membership_number: r.try_get("membership_number")?,
+                    given_name: r.try_get("given_name")?,
+                    branch_unit_id: r.try_get("branch_unit_id")?,
+                    clp_unit_id: r.try_get("clp_unit_id")?,
+                })
+            })
+            .collect()
+    })
+}
+
 pub async fn count(store: &Store) -> Result<i64> {
     on_pool!(store, |c| {
         let r = sqlx::query("SELECT COUNT(*) AS n FROM members")

@@ -29,6 +29,33 @@ pub async fn set_pending_secret(store: &Store, account_id: i64, secret: &str) ->
     Ok(())
 }
 
+/// Sets the secret awaiting confirmation in the caller's transaction (a replacement, whose
+/// proof and audit go with it).
+pub async fn set_pending_secret_in(tx: &mut Tx, account_id: i64, secret: &str) -> Result<()> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE accounts SET totp_pending_secret = $2 WHERE id = $1"
+    )
+    .bind(account_id)
+    .bind(secret)
+    .execute(c)
+    .await
+    .map(|_| ()))?;
+    Ok(())
+}
+
+/// Drops the secret awaiting confirmation; whether there was one.
+pub async fn clear_pending_secret(tx: &mut Tx, account_id: i64) -> Result<bool> {
+    on_tx!(tx, |c| sqlx::query(
+        "UPDATE accounts SET totp_pending_secret = NULL \
+         WHERE id = $1 AND totp_pending_secret IS NOT NULL"
+    )
+    .bind(account_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() == 1))
+    .map_err(Into::into)
+}
+
 /// Makes the pending secret the account's second factor, if it is still `secret` (a second
 /// enrolment page opened meanwhile replaces it); whether it was.
 pub async fn activate(tx: &mut Tx, account_id: i64, secret: &str) -> Result<bool> {

@@ -34,7 +34,8 @@ pub fn page_routes() -> Vec<PageRoute> {
 pub struct Config {
     /// Address to listen on (`127.0.0.1:8080`; port 0 picks a free port).
     pub bind: String,
-    /// Mark cookies `Secure` (when the server is reached over HTTPS, as in production).
+    /// The server is reached over HTTPS, as in production: cookies are marked `Secure` and
+    /// responses carry Strict-Transport-Security.
     pub secure_cookies: bool,
     /// The SMTP server mail goes to (`smtp://host:25`, `smtps://user:pass@host`); with none, mail
     /// waits in the outbox, which admins read.

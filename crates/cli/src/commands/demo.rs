@@ -167,6 +167,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
         println!("   written to {}", path.display());
     }
+    crate::commands::demo_officers::run(&app, &clp.code).await?;
     println!("7. Opening a ballot in {} and freezing its roll", clp.name);
     let email_of = |role: Role| {
         logins

@@ -92,6 +92,15 @@ const GIVEN: &[&str] = &[
     "Charlie", "Thomas", "James", "Daniel", "Kwame", "Tariq", "Sean", "Declan", "Michael", "David",
     "John", "Peter", "Ibrahim", "Wei", "Tomasz",
 ];
+/// How many of `GIVEN`, from the start, are conventionally women's names.
+const WOMENS_NAMES: usize = 22;
+
+/// Whether a generated member's given name is a woman's (the demo's officers give their gender by
+/// it).
+pub fn is_womans_name(given: &str) -> bool {
+    GIVEN[..WOMENS_NAMES].contains(&given)
+}
+
 const FAMILY: &[&str] = &[
     "Smith",
     "Jones",

@@ -6,6 +6,7 @@ pub mod count;
 pub mod demo;
 pub mod demo_ballot;
 pub mod demo_group;
+pub mod demo_officers;
 pub mod export;
 pub mod generate;
 pub mod import;

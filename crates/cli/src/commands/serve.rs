@@ -1,42 +1,61 @@
 //! `caucus serve`: the web application and the API until Ctrl-C or SIGTERM, then a graceful stop.
+use crate::config::{pick, FileConfig};
 use crate::Context;
 use anyhow::Context as _;
 use caucus_web::{shutdown_signal, Application, Config};
 use clap::Args;
 
+/// Each setting may also come from the configuration file (`--config`); a flag or its variable
+/// beats the file, which beats the default. So none has a clap default: absent means "ask the file".
 #[derive(Args, Debug)]
 pub struct ServeArgs {
-    /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080", env = "CAUCUS_BIND")]
-    pub bind: String,
-    /// Mark cookies Secure: set this when users reach the server over HTTPS.
-    #[arg(long, env = "CAUCUS_SECURE_COOKIES")]
-    pub secure_cookies: bool,
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, env = "CAUCUS_BIND")]
+    pub bind: Option<String>,
+    /// Mark cookies Secure and send Strict-Transport-Security: set this when users reach the
+    /// server over HTTPS (`--secure-cookies`, or `--secure-cookies=false` over a file's `true`).
+    #[arg(
+        long,
+        env = "CAUCUS_SECURE_COOKIES",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = clap::builder::BoolishValueParser::new()
+    )]
+    pub secure_cookies: Option<bool>,
     /// SMTP server for mail (smtp://host:25, smtp://user:pass@host:587?tls=required,
     /// smtps://user:pass@host); without one, mail is held in the outbox admins read.
     #[arg(long, env = "CAUCUS_SMTP_URL", hide_env_values = true)]
     pub smtp_url: Option<String>,
-    /// The From address of mail.
-    #[arg(long, env = "CAUCUS_MAIL_FROM", default_value = caucus_web::DEFAULT_MAIL_FROM)]
-    pub mail_from: String,
+    /// The From address of mail [default: caucus <no-reply@caucus.invalid>].
+    #[arg(long, env = "CAUCUS_MAIL_FROM")]
+    pub mail_from: Option<String>,
     /// The address users reach the server at, for links in mail (default: http:// and --bind).
     #[arg(long, env = "CAUCUS_PUBLIC_URL")]
     pub public_url: Option<String>,
 }
 
+/// The server's settings from the command line, the environment and the configuration file.
+pub fn settings(args: ServeArgs, file: &FileConfig) -> Config {
+    let defaults = Config::default();
+    let set = |v: Option<String>| v.filter(|u| !u.trim().is_empty());
+    Config {
+        bind: pick(args.bind, file.bind.clone(), || defaults.bind),
+        secure_cookies: pick(args.secure_cookies, file.secure_cookies, || {
+            defaults.secure_cookies
+        }),
+        smtp_url: set(args.smtp_url).or_else(|| file.smtp_url.clone()),
+        mail_from: pick(args.mail_from, file.mail_from.clone(), || {
+            defaults.mail_from
+        }),
+        public_url: set(args.public_url).or_else(|| file.public_url.clone()),
+    }
+}
+
 pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
+    let config = settings(args, &ctx.file);
     let app = ctx.app().await?;
-    serve(
-        app,
-        Config {
-            bind: args.bind,
-            secure_cookies: args.secure_cookies,
-            smtp_url: args.smtp_url.filter(|u| !u.trim().is_empty()),
-            mail_from: args.mail_from,
-            public_url: args.public_url.filter(|u| !u.trim().is_empty()),
-        },
-    )
-    .await
+    serve(app, config).await
 }
 
 /// Serves `app` on `bind` until told to stop. Prints the address it listens on, so scripts and
@@ -62,4 +81,72 @@ pub async fn serve(app: caucus_app::App, config: Config) -> anyhow::Result<()> {
     store.close().await;
     println!("stopped");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cmd {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    fn args(line: &[&str]) -> ServeArgs {
+        Cmd::try_parse_from(std::iter::once("serve").chain(line.iter().copied()))
+            .unwrap()
+            .args
+    }
+
+    fn file() -> FileConfig {
+        FileConfig {
+            bind: Some("0.0.0.0:9000".into()),
+            secure_cookies: Some(true),
+            smtp_url: Some("smtp://mail:25".into()),
+            mail_from: Some("Caucus <a@example.org>".into()),
+            public_url: Some("https://caucus.example.org".into()),
+            ..FileConfig::default()
+        }
+    }
+
+    #[test]
+    fn the_file_fills_in_what_the_command_line_leaves_out() {
+        let c = settings(args(&["--bind", "127.0.0.1:0"]), &file());
+        assert_eq!(c.bind, "127.0.0.1:0");
+        assert!(c.secure_cookies);
+        assert_eq!(c.smtp_url.as_deref(), Some("smtp://mail:25"));
+        assert_eq!(c.mail_from, "Caucus <a@example.org>");
+        assert_eq!(c.public_url.as_deref(), Some("https://caucus.example.org"));
+    }
+
+    #[test]
+    fn without_a_file_the_defaults_hold() {
+        let c = settings(args(&[]), &FileConfig::default());
+        let d = Config::default();
+        assert_eq!(
+            (
+                c.bind,
+                c.secure_cookies,
+                c.smtp_url,
+                c.mail_from,
+                c.public_url
+            ),
+            (
+                d.bind,
+                d.secure_cookies,
+                d.smtp_url,
+                d.mail_from,
+                d.public_url
+            )
+        );
+    }
+
+    #[test]
+    fn secure_cookies_can_be_turned_off_over_the_file_and_on_without_a_value() {
+        assert!(!settings(args(&["--secure-cookies=false"]), &file()).secure_cookies);
+        assert!(settings(args(&["--secure-cookies"]), &FileConfig::default()).secure_cookies);
+        assert_eq!(args(&[]).secure_cookies, None);
+    }
 }

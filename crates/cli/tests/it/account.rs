@@ -178,3 +178,249 @@ async fn an_officer_without_a_second_factor_enrols_with_the_qr_code_and_logs_in_
         app.store.close().await;
     }
 }
+
+/// The recovery codes on a page's answer, in order.
+fn recovery_codes(body: &str) -> Vec<String> {
+    let re = Regex::new(r"<li>([0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})</li>").unwrap();
+    re.captures_iter(body).map(|c| c[1].to_string()).collect()
+}
+
+#[tokio::test]
+async fn an_officer_regenerates_recovery_codes_and_replaces_the_second_factor_without_javascript() {
+    let key = Regex::new(r#"<code class="secret">([A-Z2-7]+)</code>"#).unwrap();
+    for db in caucus_testkit::databases().await {
+        let app = app(&db.url).await;
+        let email = "admin@example.org";
+        let old_secret = account(&app, email, Role::Admin).await.unwrap();
+        account(&app, "ann@example.org", Role::Member).await;
+        let served = Served::start(&app, None).await;
+        let login = served
+            .log_in(email, PASSWORD, &served.code(&old_secret))
+            .await;
+        assert_eq!(login.status, StatusCode::SEE_OTHER, "{}", login.body);
+        let cookie = format!("caucus_session={}", login.cookie("caucus_session").unwrap());
+
+        // The settings page offers both, as plain forms.
+        let page = served.get("/account/second-factor", &cookie).await;
+        assert_eq!(page.status, StatusCode::OK);
+        assert!(page
+            .body
+            .contains("action=\"/account/second-factor/recovery-codes\""));
+        assert!(page
+            .body
+            .contains("action=\"/account/second-factor/replace\""));
+        assert!(!page.body.contains("<script"));
+        let csrf = page.hidden("csrf");
+
+        // New recovery codes need proof: a wrong code or a forged form is refused.
+        let right = served.code(&old_secret);
+        let wrong = if right == "000000" {
+            "111111"
+        } else {
+            "000000"
+        };
+        let refused = served
+            .post(
+                "/account/second-factor/recovery-codes",
+                &cookie,
+                &[("csrf", &csrf), ("code", wrong)],
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        assert!(refused.body.contains("not right"), "{}", refused.body);
+        assert!(recovery_codes(&refused.body).is_empty());
+        let forged = served
+            .post(
+                "/account/second-factor/recovery-codes",
+                &cookie,
+                &[("csrf", "forged"), ("code", &right)],
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::FORBIDDEN);
+        let first = served
+            .post(
+                "/account/second-factor/recovery-codes",
+                &cookie,
+                &[("csrf", &csrf), ("code", &right)],
+            )
+            .await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.body);
+        assert!(first.body.contains("the old ones no longer work"));
+        let first = recovery_codes(&first.body);
+        assert_eq!(first.len(), RECOVERY_CODES);
+        assert!(served
+            .get("/account/second-factor", &cookie)
+            .await
+            .body
+            .contains("Unused recovery codes: 10"));
+
+        // A recovery code is proof enough (and is spent); the codes it replaces stop working.
+        let second = served
+            .post(
+                "/account/second-factor/recovery-codes",
+                &cookie,
+                &[("csrf", &csrf), ("code", &first[0])],
+            )
+            .await;
+        assert_eq!(second.status, StatusCode::OK, "{}", second.body);
+        let second = recovery_codes(&second.body);
+        assert_eq!(second.len(), RECOVERY_CODES);
+        assert!(second.iter().all(|c| !first.contains(c)));
+        assert_eq!(
+            served.log_in(email, PASSWORD, &first[1]).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            served.log_in(email, PASSWORD, &second[0]).await.status,
+            StatusCode::SEE_OTHER
+        );
+
+        // Replacing starts with proof and shows a new key; the old factor works until confirmed,
+        // and the replacement can be abandoned.
+        let started = served
+            .post(
+                "/account/second-factor/replace",
+                &cookie,
+                &[("csrf", &csrf), ("code", &served.code(&old_secret))],
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        assert_eq!(started.location.as_deref(), Some("/account/second-factor"));
+        let pending = served.get("/account/second-factor", &cookie).await;
+        let abandoned = key.captures(&pending.body).unwrap()[1].to_string();
+        assert_ne!(abandoned, old_secret);
+        assert!(pending
+            .body
+            .contains("action=\"/account/second-factor/replace/cancel\""));
+        let cancelled = served
+            .post(
+                "/account/second-factor/replace/cancel",
+                &cookie,
+                &[("csrf", &csrf)],
+            )
+            .await;
+        assert_eq!(cancelled.status, StatusCode::SEE_OTHER);
+        let page = served.get("/account/second-factor", &cookie).await;
+        assert!(!page.body.contains(&abandoned));
+        assert!(page
+            .body
+            .contains("action=\"/account/second-factor/replace\""));
+
+        // Again, proving with a recovery code (a lost phone), and confirming with the new app.
+        let started = served
+            .post(
+                "/account/second-factor/replace",
+                &cookie,
+                &[("csrf", &csrf), ("code", &second[1])],
+            )
+            .await;
+        assert_eq!(started.status, StatusCode::SEE_OTHER, "{}", started.body);
+        let pending = served.get("/account/second-factor", &cookie).await;
+        let new_secret = key.captures(&pending.body).unwrap()[1].to_string();
+        assert_ne!(new_secret, old_secret);
+        let qr = served.get("/account/second-factor/qr.svg", &cookie).await;
+        assert_eq!(qr.status, StatusCode::OK);
+        assert_eq!(qr.body, qr_svg(&otpauth_uri(email, &new_secret)).unwrap());
+        let with_old = served.code(&old_secret);
+        if with_old != served.code(&new_secret) {
+            let refused = served
+                .post(
+                    "/account/second-factor",
+                    &cookie,
+                    &[("csrf", &csrf), ("code", &with_old)],
+                )
+                .await;
+            assert_eq!(refused.status, StatusCode::BAD_REQUEST);
+        }
+        let confirmed = served
+            .post(
+                "/account/second-factor",
+                &cookie,
+                &[("csrf", &csrf), ("code", &served.code(&new_secret))],
+            )
+            .await;
+        assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.body);
+        assert!(confirmed.body.contains("Your second factor is replaced"));
+        let third = recovery_codes(&confirmed.body);
+        assert_eq!(third.len(), RECOVERY_CODES);
+
+        // Now only the new app and the newest codes log in.
+        if served.code(&old_secret) != served.code(&new_secret) {
+            assert_eq!(
+                served
+                    .log_in(email, PASSWORD, &served.code(&old_secret))
+                    .await
+                    .status,
+                StatusCode::UNAUTHORIZED
+            );
+        }
+        assert_eq!(
+            served.log_in(email, PASSWORD, &second[2]).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        assert_eq!(
+            served
+                .log_in(email, PASSWORD, &served.code(&new_secret))
+                .await
+                .status,
+            StatusCode::SEE_OTHER
+        );
+        assert_eq!(
+            served.log_in(email, PASSWORD, &third[0]).await.status,
+            StatusCode::SEE_OTHER
+        );
+
+        // An account without a second factor has nothing to regenerate.
+        let member = served.log_in("ann@example.org", PASSWORD, "").await;
+        let member_cookie = format!(
+            "caucus_session={}",
+            member.cookie("caucus_session").unwrap()
+        );
+        let member_csrf = served
+            .get("/account/second-factor", &member_cookie)
+            .await
+            .hidden("csrf");
+        let nothing = served
+            .post(
+                "/account/second-factor/recovery-codes",
+                &member_cookie,
+                &[("csrf", &member_csrf), ("code", "123456")],
+            )
+            .await;
+        assert_eq!(nothing.status, StatusCode::BAD_REQUEST);
+        assert!(
+            nothing.body.contains("no second factor yet"),
+            "{}",
+            nothing.body
+        );
+
+        // Audited, saying how the owner proved it, without codes or secrets.
+        let log = audit::list(&app.store, 0, 10_000).await.unwrap();
+        let of = |action: &str| {
+            log.iter()
+                .filter(|e| e.action == action)
+                .map(|e| serde_json::from_str::<serde_json::Value>(&e.detail).unwrap())
+                .collect::<Vec<_>>()
+        };
+        let regenerated = of("account.recovery_codes_regenerate");
+        assert_eq!(regenerated.len(), 2);
+        assert_eq!(regenerated[0]["proved_with"], "totp");
+        assert_eq!(regenerated[1]["proved_with"], "recovery_code");
+        let begun = of("account.second_factor_replace_begin");
+        assert_eq!(begun.len(), 2);
+        assert_eq!(begun[1]["proved_with"], "recovery_code");
+        assert_eq!(of("account.second_factor_replace_cancel").len(), 1);
+        assert_eq!(of("account.second_factor_replace").len(), 1);
+        let text = format!("{log:?}");
+        for secret in [&old_secret, &new_secret, &abandoned] {
+            assert!(!text.contains(secret.as_str()));
+        }
+        assert!(first
+            .iter()
+            .chain(&second)
+            .chain(&third)
+            .all(|c| !text.contains(c.as_str())));
+        served.stop().await;
+        app.store.close().await;
+    }
+}

@@ -541,6 +541,16 @@ async fn without_smtp_mail_waits_in_the_outbox_admins_read_and_requests_are_thro
         let refused = served.get("/admin/outbox", &member.cookies()).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
         assert!(!refused.body.contains("/password-reset?token="));
+        // The admin's dashboard leads there; the member's does not.
+        let dashboard = served.get("/", &admin_cookie).await;
+        assert!(
+            dashboard.body.contains("href=\"/admin/outbox\""),
+            "{}",
+            dashboard.body
+        );
+        let dashboard = served.get("/", &member.cookies()).await;
+        assert_eq!(dashboard.status, StatusCode::OK);
+        assert!(!dashboard.body.contains("/admin/outbox"));
 
         // Three requests an hour per address, whether or not it has an account.
         for email in ["ann@example.org", "nobody@example.org"] {

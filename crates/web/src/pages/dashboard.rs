@@ -90,6 +90,8 @@ struct DashboardPage {
     audit: Vec<LogLine>,
     access: Vec<LogLine>,
     accounts: Option<Vec<(String, String, bool)>>,
+    /// Whether to link the outbox (mail sent and waiting), which account managers read.
+    outbox: bool,
     problems: Vec<String>,
 }
 
@@ -269,6 +271,7 @@ pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Res
             audit,
             access,
             accounts,
+            outbox: caucus_app::mail::may_read_outbox(app, &s.actor),
             problems,
         },
     )

@@ -365,6 +365,25 @@ fn cases(key: &str, s: &Server, h: &Held, surname: &str, version: i64) -> Option
         "POST /account/second-factor" => vec![Case::new("wrong code", "/account/second-factor")
             .ok(st(400))
             .form(&[("code", "000000")])],
+        // Without the current code or a recovery code nothing changes: the page says why (400). A
+        // blank code, which is not counted as a wrong guess, so the askers share no throttle.
+        "POST /account/second-factor/recovery-codes" => vec![Case::new(
+            "new recovery codes, no code",
+            "/account/second-factor/recovery-codes",
+        )
+        .ok(st(400))
+        .form(&[("code", "")])],
+        "POST /account/second-factor/replace" => vec![Case::new(
+            "replace the second factor, no code",
+            "/account/second-factor/replace",
+        )
+        .ok(st(400))
+        .form(&[("code", "")])],
+        "POST /account/second-factor/replace/cancel" => vec![Case::new(
+            "keep the current second factor",
+            "/account/second-factor/replace/cancel",
+        )
+        .ok(to("/account/second-factor"))],
         "GET /password-reset" => vec![Case::new("reset form", "/password-reset").public(st(200))],
         "POST /password-reset/request" => {
             vec![Case::new("no email given", "/password-reset/request")
