@@ -528,6 +528,12 @@ async fn every_page_route_answers_every_role_as_the_matrix_says() {
                     } else if got == st(403) && !body.contains("(clause ") {
                         wrong.push(format!("{what}: a refusal without reasons"));
                     }
+                    // A refusal leaves a logged-in reader in the site: the navigation and the
+                    // Log out button stay.
+                    let refused = got == st(403) || got == st(422);
+                    if refused && *who != Who::Anonymous && !body.contains(">Log out</button>") {
+                        wrong.push(format!("{what}: a refusal without the site's layout"));
+                    }
                     if let Some(number) = &case.reveals {
                         let shown = body.contains(number.as_str());
                         if shown && !allowed {
