@@ -246,6 +246,35 @@ pub fn role_may_ever(role: Role, action: Action) -> bool {
     permits(&national, action, &resource).is_ok()
 }
 
+/// The role as words with its indefinite article, for a sentence: "an auditor", "an appointed
+/// officer", "a CLP secretary", "an NEC member". The article goes by the sound: an initialism takes
+/// "an" when its first letter's name begins with a vowel sound (en, el, ...).
+fn with_article(role: Role) -> String {
+    const INITIALISMS: [&str; 6] = ["clp", "lgc", "nec", "ncc", "irb", "icb"];
+    let words: Vec<String> = role
+        .as_str()
+        .split('_')
+        .map(|w| {
+            if INITIALISMS.contains(&w) {
+                w.to_uppercase()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    let first = words.first().map(String::as_str).unwrap_or_default();
+    let vowel_sounds = if INITIALISMS.contains(&first.to_lowercase().as_str()) {
+        "AEFHILMNORSX"
+    } else {
+        "aeiou"
+    };
+    let article = match first.chars().next() {
+        Some(c) if vowel_sounds.contains(c) => "an",
+        _ => "a",
+    };
+    format!("{article} {}", words.join(" "))
+}
+
 /// What one grant in force says about the request.
 fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason, Reason> {
     let role = grant.role;
@@ -254,7 +283,7 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
         | (Action::ListMembers, Resource::Unit { units, .. }) => {
             if !role.reads_member_records() {
                 let (clause, why) = role.member_records_refusal();
-                return Err(Reason::new(clause, format!("a {role} {why}")));
+                return Err(Reason::new(clause, format!("{} {why}", with_article(role))));
             }
             if !grant.covers(units) {
                 let what = match action {
@@ -282,12 +311,12 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
         (Action::ChangeMemberStatus, Resource::Member { units, .. }) => {
             if !role.reads_member_records() {
                 let (clause, why) = role.member_records_refusal();
-                return Err(Reason::new(clause, format!("a {role} {why}")));
+                return Err(Reason::new(clause, format!("{} {why}", with_article(role))));
             }
             if !role.changes_member_status() {
                 return Err(Reason::new(
                     ACCESS_ROLES,
-                    format!("a {role} may not change a member's status"),
+                    format!("{} may not change a member's status", with_article(role)),
                 ));
             }
             if !grant.covers(units) {
@@ -316,7 +345,7 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
             )),
             _ => Err(Reason::new(
                 ACCESS_ROLES,
-                format!("a {role} may not manage accounts"),
+                format!("{} may not manage accounts", with_article(role)),
             )),
         },
         // Creating a unit's ballots, freezing the roll (which names members), closing and publishing.
@@ -324,7 +353,7 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
             if !role.runs_ballots() {
                 return Err(Reason::new(
                     ACCESS_ROLES,
-                    format!("a {role} does not run ballots"),
+                    format!("{} does not run ballots", with_article(role)),
                 ));
             }
             if !grant.covers(units) {
@@ -345,7 +374,7 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
             )),
             _ => Err(Reason::new(
                 ACCESS_ROLES,
-                format!("a {role} may not read the audit log"),
+                format!("{} may not read the audit log", with_article(role)),
             )),
         },
         _ => Err(Reason::new(
@@ -358,6 +387,19 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_takes_the_article_of_its_sound() {
+        assert_eq!(with_article(Role::Auditor), "an auditor");
+        assert_eq!(with_article(Role::AppointedOfficer), "an appointed officer");
+        assert_eq!(with_article(Role::EqualityAnalyst), "an equality analyst");
+        assert_eq!(with_article(Role::Member), "a member");
+        assert_eq!(with_article(Role::ClpSecretary), "a CLP secretary");
+        assert_eq!(with_article(Role::LgcSecretary), "an LGC secretary");
+        assert_eq!(with_article(Role::NecMember), "an NEC member");
+        assert_eq!(with_article(Role::IcbMember), "an ICB member");
+        assert_eq!(with_article(Role::GeneralSecretary), "a general secretary");
+    }
     use time::macros::date;
 
     const ON: Date = date!(2026 - 11 - 22);
@@ -609,7 +651,7 @@ mod tests {
         assert!(!d.allowed);
         assert_eq!(
             d.reasons[0].message,
-            "a clp_secretary may not change a member's status"
+            "a CLP secretary may not change a member's status"
         );
         let mut own = actor(vec![grant(Role::Member, None)]);
         own.member_id = Some(10);
