@@ -99,7 +99,7 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
         Ok(s) => s,
         Err(r) => return r,
     };
-    let p = match recalls::state(&state.app, id).await {
+    let p = match recalls::state(&state.app, &s.actor, id).await {
         Ok(p) => p,
         Err(e) => return page_refusal(e, &s),
     };
