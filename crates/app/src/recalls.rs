@@ -12,7 +12,7 @@ use caucus_domain::rulebook::{ACCESS_SELF, GROUP_LEADER};
 use caucus_domain::unit::UnitKind;
 use caucus_store::audit::{self, NewEvent};
 use caucus_store::recalls::{self as store, PetitionRow};
-use caucus_store::{members, units};
+use caucus_store::{accounts, members, units};
 use time::Date;
 
 fn actor_name(actor: &Actor) -> String {
@@ -79,12 +79,46 @@ pub struct PetitionState {
     pub decision: Decision,
 }
 
-/// The petition with its signatures, for any logged-in account (a recall petition is public
-/// within the party).
-pub async fn state(app: &App, id: i64) -> Result<PetitionState> {
+/// The petition, if the actor may read it (it names its signatories): the group's own
+/// councillors, the officers who run the ballots of its area, the auditor; refused otherwise.
+async fn readable(app: &App, actor: &Actor, id: i64) -> Result<(PetitionRow, Decision)> {
     let row = store::get(&app.store, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("recall petition {id}")))?;
+    let in_group = match actor.member_id {
+        Some(member) => {
+            let mut tx = app.store.begin_read().await?;
+            let found = store::in_group(&mut tx, id, member).await?;
+            tx.commit().await?;
+            found
+        }
+        None => false,
+    };
+    let resource = Resource::Petition {
+        units: units::ancestors(&app.store, row.unit_id).await?,
+        in_group,
+    };
+    let why = can(actor, Action::ReadPetition, &resource, app.clock.today());
+    if !why.allowed {
+        return Err(AppError::Forbidden(why));
+    }
+    Ok((row, why))
+}
+
+/// The petition with its signatures, for those who may read it; the read is logged, as any read
+/// of a list of members is.
+pub async fn state(app: &App, actor: &Actor, id: i64) -> Result<PetitionState> {
+    let (row, why) = readable(app, actor, id).await?;
+    let detail = serde_json::json!({ "allowed_by": why.reasons }).to_string();
+    accounts::log_access(
+        &app.store,
+        &app.clock.stamp(),
+        &actor_name(actor),
+        "read_recall_petition",
+        &format!("recall:{id}"),
+        &detail,
+    )
+    .await?;
     let unit_name = units::get(&app.store, row.unit_id)
         .await?
         .map(|u| u.name)
@@ -129,22 +163,21 @@ pub async fn may_sign(app: &App, actor: &Actor, id: i64) -> Result<bool> {
     Ok(in_group && !signed)
 }
 
-/// Signs the petition as the actor's member record. Refused for anyone outside the group and for a
-/// second signature. Returns the rule's decision after the signature: allowed once the recall is
-/// triggered (recorded on the day the threshold is reached).
+/// Signs the petition as the actor's member record. Refused for those who may not read it, for
+/// anyone outside the group and for a second signature. Returns the rule's decision after the
+/// signature: allowed once the recall is triggered (recorded on the day the threshold is reached).
 pub async fn sign(app: &App, actor: &Actor, id: i64) -> Result<Decision> {
     let refuse = |message: String| {
         AppError::RuleRefused(Decision::deny(vec![Reason::new(GROUP_LEADER, message)]))
     };
+    // Whoever may not read the petition is told only that, not whether they could sign it.
+    let (petition, _) = readable(app, actor, id).await?;
     let member = actor.member_id.ok_or_else(|| {
         AppError::RuleRefused(Decision::deny(vec![Reason::new(
             ACCESS_SELF,
             "this account belongs to no member, so it cannot sign",
         )]))
     })?;
-    let petition = store::get(&app.store, id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("recall petition {id}")))?;
     let number = members::number_of(&app.store, member)
         .await?
         .unwrap_or_default();

@@ -5,7 +5,7 @@ use time::Date;
 
 use crate::decision::{Decision, Reason};
 use crate::rulebook::{
-    ACCESS_GRANTS, ACCESS_ROLES, ACCESS_SELF, ACCESS_SEPARATION, GROUP_LEADER_LISTS,
+    ACCESS_GRANTS, ACCESS_ROLES, ACCESS_SELF, ACCESS_SEPARATION, GROUP_LEADER, GROUP_LEADER_LISTS,
 };
 use crate::unit::UnitKind;
 
@@ -122,6 +122,7 @@ crate::spelled_enum!(
         ReadAuditLog => "read_audit_log",
         ChangeMemberStatus => "change_member_status",
         ManageBallots => "manage_ballots",
+        ReadPetition => "read_petition",
     }
 );
 
@@ -188,10 +189,22 @@ pub struct Actor {
 /// grant over any of them covers it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Resource {
-    Member { member_id: i64, units: Vec<i64> },
-    Unit { kind: UnitKind, units: Vec<i64> },
+    Member {
+        member_id: i64,
+        units: Vec<i64>,
+    },
+    Unit {
+        kind: UnitKind,
+        units: Vec<i64>,
+    },
     Accounts,
     AuditLog,
+    /// A recall petition of the Labour group that sits in `units`; it names its signatories.
+    /// `in_group` says whether the asker's own member record is one of the group's councillors.
+    Petition {
+        units: Vec<i64>,
+        in_group: bool,
+    },
 }
 
 /// May `actor` do `action` to `resource` on `on`? Allowed with the grant (or rule) that allows it;
@@ -201,6 +214,12 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource, on: Date) -> Deci
         if actor.member_id == Some(*member_id) {
             return Decision::allow(vec![Reason::new(ACCESS_SELF, "this is your own record")]);
         }
+    }
+    if let (Action::ReadPetition, Resource::Petition { in_group: true, .. }) = (action, resource) {
+        return Decision::allow(vec![Reason::new(
+            GROUP_LEADER,
+            "you are a member of the group this petition is about",
+        )]);
     }
     if actor.grants.is_empty() {
         return Decision::deny(vec![Reason::new(
@@ -242,8 +261,41 @@ pub fn role_may_ever(role: Role, action: Action) -> bool {
         },
         Action::ManageAccounts => Resource::Accounts,
         Action::ReadAuditLog => Resource::AuditLog,
+        Action::ReadPetition => Resource::Petition {
+            units: Vec::new(),
+            in_group: false,
+        },
     };
     permits(&national, action, &resource).is_ok()
+}
+
+/// The role as words with its indefinite article, for a sentence: "an auditor", "an appointed
+/// officer", "a CLP secretary", "an NEC member". The article goes by the sound: an initialism takes
+/// "an" when its first letter's name begins with a vowel sound (en, el, ...).
+fn with_article(role: Role) -> String {
+    const INITIALISMS: [&str; 6] = ["clp", "lgc", "nec", "ncc", "irb", "icb"];
+    let words: Vec<String> = role
+        .as_str()
+        .split('_')
+        .map(|w| {
+            if INITIALISMS.contains(&w) {
+                w.to_uppercase()
+            } else {
+                w.to_string()
+            }
+        })
+        .collect();
+    let first = words.first().map(String::as_str).unwrap_or_default();
+    let vowel_sounds = if INITIALISMS.contains(&first.to_lowercase().as_str()) {
+        "AEFHILMNORSX"
+    } else {
+        "aeiou"
+    };
+    let article = match first.chars().next() {
+        Some(c) if vowel_sounds.contains(c) => "an",
+        _ => "a",
+    };
+    format!("{article} {}", words.join(" "))
 }
 
 /// What one grant in force says about the request.
@@ -254,7 +306,7 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
         | (Action::ListMembers, Resource::Unit { units, .. }) => {
             if !role.reads_member_records() {
                 let (clause, why) = role.member_records_refusal();
-                return Err(Reason::new(clause, format!("a {role} {why}")));
+                return Err(Reason::new(clause, format!("{} {why}", with_article(role))));
             }
             if !grant.covers(units) {
                 let what = match action {
@@ -282,12 +334,12 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
         (Action::ChangeMemberStatus, Resource::Member { units, .. }) => {
             if !role.reads_member_records() {
                 let (clause, why) = role.member_records_refusal();
-                return Err(Reason::new(clause, format!("a {role} {why}")));
+                return Err(Reason::new(clause, format!("{} {why}", with_article(role))));
             }
             if !role.changes_member_status() {
                 return Err(Reason::new(
                     ACCESS_ROLES,
-                    format!("a {role} may not change a member's status"),
+                    format!("{} may not change a member's status", with_article(role)),
                 ));
             }
             if !grant.covers(units) {
@@ -316,7 +368,7 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
             )),
             _ => Err(Reason::new(
                 ACCESS_ROLES,
-                format!("a {role} may not manage accounts"),
+                format!("{} may not manage accounts", with_article(role)),
             )),
         },
         // Creating a unit's ballots, freezing the roll (which names members), closing and publishing.
@@ -324,7 +376,7 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
             if !role.runs_ballots() {
                 return Err(Reason::new(
                     ACCESS_ROLES,
-                    format!("a {role} does not run ballots"),
+                    format!("{} does not run ballots", with_article(role)),
                 ));
             }
             if !grant.covers(units) {
@@ -345,9 +397,39 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
             )),
             _ => Err(Reason::new(
                 ACCESS_ROLES,
-                format!("a {role} may not read the audit log"),
+                format!("{} may not read the audit log", with_article(role)),
             )),
         },
+        // A petition names the councillors who signed it: beyond the group itself, only the officers
+        // who run the ballots of its area (and so open petitions there) and the auditor read it.
+        (Action::ReadPetition, Resource::Petition { units, .. }) => {
+            if role == Role::Auditor {
+                return Ok(Reason::new(
+                    ACCESS_ROLES,
+                    format!("{} reads recall petitions, read-only", grant.describe()),
+                ));
+            }
+            if role == Role::Admin {
+                let (clause, why) = role.member_records_refusal();
+                return Err(Reason::new(clause, why));
+            }
+            if !role.runs_ballots() {
+                return Err(Reason::new(
+                    ACCESS_ROLES,
+                    format!("{} may not read recall petitions", with_article(role)),
+                ));
+            }
+            if !grant.covers(units) {
+                return Err(Reason::new(
+                    ACCESS_GRANTS,
+                    format!("{} does not cover this group", grant.describe()),
+                ));
+            }
+            Ok(Reason::new(
+                ACCESS_GRANTS,
+                format!("{} runs the ballots of this group's area", grant.describe()),
+            ))
+        }
         _ => Err(Reason::new(
             ACCESS_ROLES,
             format!("{action} does not apply to this kind of record"),
@@ -358,6 +440,19 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_takes_the_article_of_its_sound() {
+        assert_eq!(with_article(Role::Auditor), "an auditor");
+        assert_eq!(with_article(Role::AppointedOfficer), "an appointed officer");
+        assert_eq!(with_article(Role::EqualityAnalyst), "an equality analyst");
+        assert_eq!(with_article(Role::Member), "a member");
+        assert_eq!(with_article(Role::ClpSecretary), "a CLP secretary");
+        assert_eq!(with_article(Role::LgcSecretary), "an LGC secretary");
+        assert_eq!(with_article(Role::NecMember), "an NEC member");
+        assert_eq!(with_article(Role::IcbMember), "an ICB member");
+        assert_eq!(with_article(Role::GeneralSecretary), "a general secretary");
+    }
     use time::macros::date;
 
     const ON: Date = date!(2026 - 11 - 22);
@@ -609,7 +704,7 @@ mod tests {
         assert!(!d.allowed);
         assert_eq!(
             d.reasons[0].message,
-            "a clp_secretary may not change a member's status"
+            "a CLP secretary may not change a member's status"
         );
         let mut own = actor(vec![grant(Role::Member, None)]);
         own.member_id = Some(10);
@@ -657,6 +752,49 @@ mod tests {
             )
             .allowed
         );
+    }
+
+    #[test]
+    fn a_recall_petition_is_read_by_its_group_the_officers_of_its_area_and_the_auditor() {
+        // The group sits in local authority 3, under region 2.
+        let petition = |in_group| Resource::Petition {
+            units: vec![3, 2, 1],
+            in_group,
+        };
+        let reads = |grants: Vec<Grant>, in_group| {
+            can(
+                &actor(grants),
+                Action::ReadPetition,
+                &petition(in_group),
+                ON,
+            )
+        };
+        let d = reads(vec![grant(Role::Councillor, Some((3, "LA")))], true);
+        assert!(d.allowed);
+        assert_eq!(clauses(&d), vec![GROUP_LEADER]);
+        assert!(reads(vec![grant(Role::LgcSecretary, Some((3, "LA")))], false).allowed);
+        assert!(reads(vec![grant(Role::RegionalDirector, Some((2, "R")))], false).allowed);
+        assert!(reads(vec![grant(Role::GeneralSecretary, None)], false).allowed);
+        assert!(reads(vec![grant(Role::Auditor, None)], false).allowed);
+        // Not the group's councillors: a councillor elsewhere, an officer elsewhere, the admin.
+        let d = reads(vec![grant(Role::Councillor, Some((3, "LA")))], false);
+        assert!(!d.allowed);
+        assert_eq!(
+            d.reasons[0].message,
+            "a councillor may not read recall petitions"
+        );
+        let d = reads(
+            vec![grant(Role::ClpSecretary, Some((4, "pcon2024:E1")))],
+            false,
+        );
+        assert!(!d.allowed);
+        assert!(d.reasons[0].message.contains("does not cover this group"));
+        let d = reads(vec![grant(Role::Admin, None)], false);
+        assert!(!d.allowed);
+        assert_eq!(clauses(&d), vec![ACCESS_SEPARATION]);
+        let mut ended = grant(Role::LgcSecretary, Some((3, "LA")));
+        ended.valid_until = Some(date!(2026 - 02 - 01));
+        assert!(!reads(vec![ended], false).allowed);
     }
 
     #[test]

@@ -183,9 +183,15 @@ pub async fn not_found(uri: Uri) -> Response {
     }
 }
 
-/// An HTML answer for a failed page request.
+/// An HTML answer for a failed page request from a visitor without a session.
 pub fn page_error(e: AppError) -> Response {
     let api = ApiError::from(e);
-    let reasons: Vec<ReasonBody> = api.reasons;
-    crate::pages::error_page(api.status, &api.message, &reasons)
+    crate::pages::error_page(api.status, &api.message, &api.reasons)
+}
+
+/// An HTML answer for a failed page request of a logged-in reader (a refusal above all): the same
+/// status, message and reasons as `page_error`, inside the layout with the navigation.
+pub fn page_refusal(e: AppError, s: &crate::auth::PageSession) -> Response {
+    let api = ApiError::from(e);
+    crate::pages::session_error_page(s, api.status, &api.message, &api.reasons)
 }

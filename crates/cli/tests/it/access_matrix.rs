@@ -29,6 +29,8 @@ pub(crate) struct Held {
     pub(crate) published: i64,
     /// A recall petition of the council's group, which none of the test's accounts is in.
     pub(crate) recall: i64,
+    /// The membership number of the leader that petition would recall (its page names them).
+    pub(crate) recall_leader: String,
 }
 
 /// An account with only the grant that expired on 30 June 2026 (a CLP secretary's), logging in
@@ -149,6 +151,7 @@ pub(crate) async fn hold(s: &Server) -> Held {
         counted: ids[1],
         published: ids[2],
         recall,
+        recall_leader: others[0].clone(),
     }
 }
 
@@ -237,6 +240,12 @@ fn runs_clp_ballots(r: Role) -> bool {
 fn runs_la_ballots(r: Role) -> bool {
     use Role::*;
     matches!(r, LgcSecretary | RegionalDirector | GeneralSecretary)
+}
+
+/// Reads the council group's recall petition, which names its signatories: the officers who run
+/// the council's ballots and the auditor (none of the test's accounts is in the group).
+fn reads_petition(r: Role) -> bool {
+    runs_la_ballots(r) || audits(r)
 }
 
 /// The expectation table: `None` for an operation nobody has written expectations for.

@@ -484,6 +484,40 @@ async fn a_clp_secretary_logs_in_with_totp_finds_a_member_reads_why_they_cannot_
     );
     audit(&c, &tools.axe, "group", &mut problems).await;
 
+    // The tokens settings page with a token listed: its table scrolls sideways at 320 px, so its
+    // wrapper must be reachable by keyboard.
+    c.goto(&s.url("/settings/tokens")).await.unwrap();
+    type_into(&c, "label", "branch spreadsheet").await;
+    c.find(Locator::Id("scope-1"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    press(&c, "Make the token").await;
+    c.wait()
+        .for_element(Locator::Css("main .notice[role=status] code.secret"))
+        .await
+        .unwrap();
+    audit(&c, &tools.axe, "tokens", &mut problems).await;
+
+    // The auditor's audit log, in the same browser: a wide table of events, the export among them.
+    log_out(&c).await;
+    let (auditor, auditor_secret) = &s.logins[&Role::Auditor];
+    log_in(
+        &c,
+        auditor,
+        auditor_secret.as_deref().map(|k| s.code(k)).as_deref(),
+    )
+    .await;
+    c.goto(&s.url("/audit")).await.unwrap();
+    arrive(&c, "Audit log").await;
+    assert!(
+        text_of(&c, "main table").await.contains("members.export"),
+        "the audit log does not list the export"
+    );
+    audit(&c, &tools.axe, "audit log", &mut problems).await;
+
     // axe-core is really looking: an image without a text alternative, planted, is found.
     c.execute(
         "document.querySelector('main').appendChild(document.createElement('img')).src = '/x.png'; return true;",
@@ -752,7 +786,11 @@ async fn a_ballot_is_set_up_voted_refused_counted_published_and_recounted_in_the
         .unwrap();
     assert!(refusal.contains(&why), "{refusal}");
     audit(&c, &tools.axe, "vote refused", &mut problems).await;
-    c.goto(&j.url("/ballots")).await.unwrap();
+    // The refusal keeps the reader in the site: its own heading, the navigation, the Log out button.
+    assert_eq!(text_of(&c, "h1").await, "Refused by the rules");
+    c.find(Locator::Css("nav[aria-label=Main] a[href='/ballots']"))
+        .await
+        .expect("the refusal page has the site's navigation");
     log_out(&c).await;
 
     // Five more members vote (through the use case the form calls), so the count has stages.

@@ -381,10 +381,23 @@ async fn a_recall_petition_takes_the_group_from_the_register_and_triggers_at_two
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "{}: {location}", db.engine);
         let id: i64 = location.strip_prefix("/recalls/").unwrap().parse().unwrap();
-        let state = recalls::state(&j.app, id).await.unwrap();
+        let state = recalls::state(&j.app, &lgc, id).await.unwrap();
         assert_eq!(
             (state.group_size, state.leader.as_str()),
             (6, c[0].as_str())
+        );
+        // It names its signatories, so reading it is logged.
+        let reads = caucus_store::accounts::access_log_for(&j.app.store, &format!("recall:{id}"))
+            .await
+            .unwrap();
+        assert_eq!(
+            reads,
+            vec![(
+                format!("account:{}", lgc.account_id),
+                "read_recall_petition".to_string()
+            )],
+            "{}",
+            db.engine
         );
 
         // A councillor signs through the page; a former councillor cannot sign.
@@ -393,7 +406,18 @@ async fn a_recall_petition_takes_the_group_from_the_register_and_triggers_at_two
         assert!(html.contains("Sign the petition"), "{html}");
         let (status, _) = j.post(&signer, &format!("/recalls/{id}/sign"), &[]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        match recalls::sign(&j.app, &member_actor(member_id(&j, &former).await), id).await {
+        // Outside the group, a member with no role may not even read the petition (it names its
+        // signatories); the officer who may read it, acting as that member, is refused by the rule.
+        let former_id = member_id(&j, &former).await;
+        match recalls::sign(&j.app, &member_actor(former_id), id).await {
+            Err(AppError::Forbidden(_)) => {}
+            other => panic!("{}: a former councillor signed: {other:?}", db.engine),
+        }
+        let reader_outside = Actor {
+            member_id: Some(former_id),
+            ..lgc.clone()
+        };
+        match recalls::sign(&j.app, &reader_outside, id).await {
             Err(AppError::RuleRefused(d)) => assert_eq!(d.reasons[0].clause, "13.leader"),
             other => panic!("{}: a former councillor signed: {other:?}", db.engine),
         }
@@ -405,7 +429,7 @@ async fn a_recall_petition_takes_the_group_from_the_register_and_triggers_at_two
                 .unwrap();
             assert!(!d.allowed);
         }
-        let d = recalls::state(&j.app, id).await.unwrap().decision;
+        let d = recalls::state(&j.app, &lgc, id).await.unwrap().decision;
         assert_eq!(
             d.reasons[0].message,
             "3 of 6 councillors signed; a recall needs 2/3 of the group (4)"
@@ -414,7 +438,7 @@ async fn a_recall_petition_takes_the_group_from_the_register_and_triggers_at_two
             .await
             .unwrap();
         assert!(d.allowed, "{d:?}");
-        let state = recalls::state(&j.app, id).await.unwrap();
+        let state = recalls::state(&j.app, &lgc, id).await.unwrap();
         assert_eq!(state.row.triggered_on, Some(j.app.clock.today()));
         let (_, html) = j.page(&signer, &format!("/recalls/{id}")).await;
         assert!(

@@ -12,7 +12,7 @@ use caucus_store::logs::LogFilter;
 use serde::Deserialize;
 
 use super::{render, require_session, Layout};
-use crate::error::page_error;
+use crate::error::page_refusal;
 use crate::AppState;
 
 const PAGE: i64 = 50;
@@ -114,7 +114,7 @@ pub async fn events(
     };
     let chain = match audit_logs::verify_chain(&state.app, &s.actor).await {
         Ok(v) => chain_line(v),
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let (problem, rows, older) =
         match audit_logs::audit_events(&state.app, &s.actor, filters.to_filter()).await {
@@ -135,7 +135,7 @@ pub async fn events(
                 page.next.map(|n| filters.with_cursor(n)),
             ),
             Err(AppError::Invalid(why)) => (Some(why), Vec::new(), None),
-            Err(e) => return page_error(e),
+            Err(e) => return page_refusal(e, &s),
         };
     render(
         StatusCode::OK,
@@ -182,7 +182,7 @@ pub async fn access(
                 page.next.map(|n| filters.with_cursor(n)),
             ),
             Err(AppError::Invalid(why)) => (Some(why), Vec::new(), None),
-            Err(e) => return page_error(e),
+            Err(e) => return page_refusal(e, &s),
         };
     render(
         StatusCode::OK,

@@ -18,7 +18,7 @@ use time::{Date, OffsetDateTime, PrimitiveDateTime};
 use super::{error_page, render, require_session, Layout};
 use crate::api::units::DecisionBody;
 use crate::auth::{self, PageSession};
-use crate::error::page_error;
+use crate::error::page_refusal;
 use crate::AppState;
 
 pub(super) fn pages(p: Pages) -> Pages {
@@ -112,11 +112,11 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let now = state.app.clock.now();
     let mine = match ballots::mine(&state.app, &s.actor).await {
         Ok(b) => b.iter().map(|b| listed(b, now)).collect(),
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let managed = match ballots::managed(&state.app, &s.actor).await {
         Ok(b) => b.iter().map(|b| listed(b, now)).collect(),
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let runs_ballots = s.actor.grants.iter().any(|g| g.role.runs_ballots());
     render(
@@ -261,7 +261,7 @@ async fn create(
         Err(AppError::Invalid(problem)) => {
             new_page(&s, StatusCode::BAD_REQUEST, Some(problem), fields)
         }
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }
 
@@ -315,15 +315,15 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
     let app = &state.app;
     let b = match ballots::find(app, id).await {
         Ok(b) => b,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let standing = match ballots::standing(app, &s.actor, id).await {
         Ok(st) => st,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let manage = match ballots::may_manage(app, &s.actor, &b.unit).await {
         Ok(d) => d.allowed,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let now = app.clock.now();
     let eligible = standing
@@ -419,7 +419,7 @@ async fn vote(
     };
     let marks = match marks_from(&fields) {
         Ok(m) => m,
-        Err(problem) => return page_error(AppError::Invalid(problem)),
+        Err(problem) => return page_refusal(AppError::Invalid(problem), &s),
     };
     match ballots::cast(&state.app, &s.actor, id, &marks).await {
         Ok(receipt) => {
@@ -437,7 +437,7 @@ async fn vote(
                 },
             )
         }
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }
 
@@ -466,7 +466,7 @@ async fn step(
     };
     match done {
         Ok(()) => Redirect::to(&format!("/ballots/{id}")).into_response(),
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }
 
@@ -521,7 +521,7 @@ async fn roll(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
     };
     let (b, lines) = match ballots::roll_of(&state.app, &s.actor, id).await {
         Ok(x) => x,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     render(
         StatusCode::OK,
@@ -605,14 +605,14 @@ async fn result(
     };
     let o = match ballots::outcome(&state.app, &s.actor, id).await {
         Ok(o) => o,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let found = if q.code.trim().is_empty() {
         None
     } else {
         match ballots::find_receipt(&state.app, &s.actor, id, &q.code).await {
             Ok(f) => Some(f),
-            Err(e) => return page_error(e),
+            Err(e) => return page_refusal(e, &s),
         }
     };
     let json: serde_json::Value = serde_json::from_str(&o.json).unwrap_or_default();
@@ -685,7 +685,7 @@ async fn result_html(
             o.html,
         )
             .into_response(),
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }
 
@@ -709,6 +709,6 @@ async fn blt(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i
             o.blt,
         )
             .into_response(),
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }

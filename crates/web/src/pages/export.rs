@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use caucus_app::member_export::{export_members_as, Authority, Requester};
 
 use super::require_session;
-use crate::error::page_error;
+use crate::error::page_refusal;
 use crate::AppState;
 
 pub(super) fn pages(p: Pages) -> Pages {
@@ -35,7 +35,7 @@ async fn export(
     };
     let requester = match Requester::parse(&s.email) {
         Ok(r) => r,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     // Held whole so nothing is handed out before the export's audit event is committed.
     let mut body = Vec::new();
@@ -49,7 +49,7 @@ async fn export(
     .await
     {
         Ok(summary) => summary,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let name = file_name(&summary.unit_code, &state.app.clock.today().to_string());
     let mut response = (StatusCode::OK, body).into_response();

@@ -18,7 +18,7 @@ use std::net::SocketAddr;
 
 use crate::api::units::DecisionBody;
 use crate::auth::{self, PageSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-use crate::error::{page_error, ReasonBody};
+use crate::error::{page_error, page_refusal, ReasonBody};
 use crate::AppState;
 
 mod audit;
@@ -186,18 +186,49 @@ struct ErrorPage<'a> {
     reasons: &'a [ReasonBody],
 }
 
-pub fn error_page(status: StatusCode, message: &str, reasons: &[ReasonBody]) -> Response {
-    let title = match status {
+fn error_title(status: StatusCode) -> &'static str {
+    match status {
         StatusCode::NOT_FOUND => "Not found",
         StatusCode::FORBIDDEN => "Not allowed",
+        StatusCode::UNPROCESSABLE_ENTITY => "Refused by the rules",
+        StatusCode::CONFLICT => "Changed by someone else",
         StatusCode::BAD_REQUEST => "Something is wrong with the request",
         StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
         _ => "Something went wrong",
-    };
+    }
+}
+
+/// The error page for a visitor who is not logged in (or whose session could not be read).
+pub fn error_page(status: StatusCode, message: &str, reasons: &[ReasonBody]) -> Response {
+    error_page_in(
+        Layout::anonymous(error_title(status)),
+        status,
+        message,
+        reasons,
+    )
+}
+
+/// The error page inside the logged-in layout, so a refusal leaves the reader their navigation and
+/// their Log out button.
+pub(crate) fn session_error_page(
+    s: &PageSession,
+    status: StatusCode,
+    message: &str,
+    reasons: &[ReasonBody],
+) -> Response {
+    error_page_in(Layout::of(error_title(status), s), status, message, reasons)
+}
+
+fn error_page_in(
+    layout: Layout,
+    status: StatusCode,
+    message: &str,
+    reasons: &[ReasonBody],
+) -> Response {
     render(
         status,
         &ErrorPage {
-            layout: Layout::anonymous(title),
+            layout,
             message,
             reasons,
         },
@@ -460,7 +491,7 @@ async fn search(
                     .collect(),
             ),
             Err(AppError::Invalid(why)) => (false, Some(why), Vec::new()),
-            Err(e) => return page_error(e),
+            Err(e) => return page_refusal(e, &s),
         }
     };
     render(
@@ -507,11 +538,11 @@ async fn member(
     };
     let r = match records::member(&state.app, &s.actor, &number).await {
         Ok(r) => r,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let (history, placements) = match records::member_history(&state.app, &s.actor, &number).await {
         Ok(h) => h,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let mut eligibility = vec![
         EligibilityRow {
@@ -542,7 +573,7 @@ async fn member(
                 question,
                 decision: DecisionBody::from(&d),
             }),
-            Err(e) => return page_error(e),
+            Err(e) => return page_refusal(e, &s),
         }
     }
     let m = &r.member.row;
@@ -605,7 +636,7 @@ async fn member(
                 state.app.clock.today(),
             )),
             Ok(_) => None,
-            Err(e) => return page_error(e),
+            Err(e) => return page_refusal(e, &s),
         };
     let page = MemberPage {
         layout: Layout::of(format!("{} {}", m.given_name, m.family_name), &s),
@@ -689,11 +720,11 @@ async fn unit(
     };
     let view = match records::unit(&state.app, &s.actor, &code).await {
         Ok(x) => x,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let group = match groups::section(&state.app, &s.actor, &view.unit).await {
         Ok(g) => g,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let listed = if group.is_some() {
         Ok(records::Page {
@@ -731,7 +762,7 @@ async fn unit(
             Vec::new(),
             None,
         ),
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     render(
         StatusCode::OK,

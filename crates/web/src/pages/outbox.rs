@@ -10,7 +10,7 @@ use caucus_app::mail;
 use time::OffsetDateTime;
 
 use super::{render, require_session, session_for_form, CsrfForm, Layout};
-use crate::error::page_error;
+use crate::error::page_refusal;
 use crate::AppState;
 
 pub(super) fn pages(p: Pages) -> Pages {
@@ -51,7 +51,7 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     };
     let mails = match mail::outbox(&state.app, &s.actor, 200).await {
         Ok(m) => m,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let smtp = state.mail.smtp;
     let rows = mails
@@ -104,6 +104,6 @@ async fn requeue(
             state.mail.queued();
             Redirect::to("/admin/outbox").into_response()
         }
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }

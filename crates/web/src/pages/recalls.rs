@@ -12,7 +12,7 @@ use caucus_app::AppError;
 use super::ballots::{field, session_for_post};
 use super::{render, require_session, Layout};
 use crate::api::units::DecisionBody;
-use crate::error::page_error;
+use crate::error::page_refusal;
 use crate::AppState;
 
 pub(super) fn pages(p: Pages) -> Pages {
@@ -75,7 +75,7 @@ async fn open(
                 unit: unit.to_string(),
             },
         ),
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }
 
@@ -99,13 +99,13 @@ async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<
         Ok(s) => s,
         Err(r) => return r,
     };
-    let p = match recalls::state(&state.app, id).await {
+    let p = match recalls::state(&state.app, &s.actor, id).await {
         Ok(p) => p,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     let may_sign = match recalls::may_sign(&state.app, &s.actor, id).await {
         Ok(m) => m,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, &s),
     };
     render(
         StatusCode::OK,
@@ -140,6 +140,6 @@ async fn sign(
     };
     match recalls::sign(&state.app, &s.actor, id).await {
         Ok(_) => Redirect::to(&format!("/recalls/{id}")).into_response(),
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }

@@ -11,7 +11,7 @@ use time::OffsetDateTime;
 
 use super::{render, require_session, session_for_form, CsrfForm, Layout};
 use crate::auth::PageSession;
-use crate::error::{page_error, ReasonBody};
+use crate::error::{page_refusal, ReasonBody};
 use crate::AppState;
 
 pub struct TokenLine {
@@ -58,7 +58,7 @@ async fn page(
     let now = state.app.clock.now().unix_timestamp();
     let rows = match api_tokens::list(&state.app, &s.actor).await {
         Ok(r) => r,
-        Err(e) => return page_error(e),
+        Err(e) => return page_refusal(e, s),
     };
     let tokens = rows
         .into_iter()
@@ -185,7 +185,7 @@ pub async fn make(State(state): State<AppState>, headers: HeaderMap, body: Strin
             )
             .await
         }
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }
 
@@ -206,6 +206,6 @@ pub async fn revoke(
     };
     match api_tokens::revoke(&state.app, &s.actor, &id).await {
         Ok(()) => Redirect::to("/settings/tokens").into_response(),
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }

@@ -11,7 +11,7 @@ use caucus_domain::member::MemberStatus;
 use serde::Deserialize;
 
 use super::{session_for_form, CsrfForm};
-use crate::error::page_error;
+use crate::error::page_refusal;
 use crate::AppState;
 
 /// What the form needs to be drawn: shown only when the policy allows the reader to use it.
@@ -89,6 +89,6 @@ pub async fn record(
         Ok(_) => {
             Redirect::to(&format!("/members/{}", super::path_segment(&number))).into_response()
         }
-        Err(e) => page_error(e),
+        Err(e) => page_refusal(e, &s),
     }
 }

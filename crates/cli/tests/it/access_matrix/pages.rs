@@ -11,7 +11,7 @@
 //! arm in `cases` below, keyed by the method and the path as the router spells it.
 use super::{
     add_expired, audits, everyone, hold, lists_branch, lists_clp, lists_la, reads_elsewhere,
-    reads_in_branch, runs_clp_ballots, runs_la_ballots, Held, EXPIRED_EMAIL,
+    reads_in_branch, reads_petition, runs_clp_ballots, runs_la_ballots, Held, EXPIRED_EMAIL,
 };
 use crate::web::{hidden_csrf, set_cookie, Server, PASSWORD};
 use caucus_domain::policy::Role;
@@ -344,15 +344,20 @@ fn cases(key: &str, s: &Server, h: &Held, surname: &str, version: i64) -> Option
             .only(runs_la_ballots)
             .ok(st(400))
             .form(&[("unit", &p.local_authority)])],
+        // A petition names its signatories: those who run the council's ballots and the auditor
+        // read it (none of the askers is in the group); the rest, the admin included, are refused.
         "GET /recalls/{id}" => vec![
-            Case::new("petition", format!("/recalls/{}", h.recall)),
+            Case::new("petition", format!("/recalls/{}", h.recall))
+                .only(reads_petition)
+                .reveals(&h.recall_leader),
             Case::new("no such petition", "/recalls/999999").ok(st(404)),
         ],
-        // None of the askers is in the group, so every signature is refused by the rule.
+        // Those who may read it are outside the group, so the rule refuses their signature.
         "POST /recalls/{id}/sign" => vec![Case::new(
             "sign outside the group",
             format!("/recalls/{}/sign", h.recall),
         )
+        .only(reads_petition)
         .ok(st(422))],
         "GET /account/second-factor" => vec![Case::new("second factor", "/account/second-factor")],
         "GET /account/second-factor/qr.svg" => {
@@ -546,6 +551,12 @@ async fn every_page_route_answers_every_role_as_the_matrix_says() {
                         ));
                     } else if got == st(403) && !body.contains("(clause ") {
                         wrong.push(format!("{what}: a refusal without reasons"));
+                    }
+                    // A refusal leaves a logged-in reader in the site: the navigation and the
+                    // Log out button stay.
+                    let refused = got == st(403) || got == st(422);
+                    if refused && *who != Who::Anonymous && !body.contains(">Log out</button>") {
+                        wrong.push(format!("{what}: a refusal without the site's layout"));
                     }
                     if let Some(number) = &case.reveals {
                         let shown = body.contains(number.as_str());
