@@ -9,7 +9,7 @@ use caucus_domain::status::{status_on, MemberHistory, StatusOn};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
 use caucus_store::member_batches;
-use caucus_store::members::{self, Member, PlacementRow, StatusRow};
+use caucus_store::members::{self, ListOf, Member, PlacementRow, StatusRow};
 use caucus_store::units::{self, Unit};
 use time::Date;
 
@@ -17,20 +17,45 @@ use crate::{App, AppError, Result};
 
 /// A page of a list and where the next begins (`None` at the end).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<T> {
+pub struct Page<T, C = i64> {
     pub items: Vec<T>,
-    pub next: Option<i64>,
+    pub next: Option<C>,
 }
 
 pub const MAX_PAGE: i64 = 200;
 
-fn page_of<T>(items: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Page<T> {
+fn page_of<T, C>(items: Vec<T>, limit: i64, cursor: impl Fn(&T) -> C) -> Page<T, C> {
     let next = if items.len() as i64 == limit {
-        items.last().map(&id)
+        items.last().map(&cursor)
     } else {
         None
     };
     Page { items, next }
+}
+
+/// Where a unit's membership list goes on from: the last member shown, by postcode and id (the
+/// list's order). Its text is opaque to readers: the postcode in hex, a dot, the id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListCursor {
+    pub postcode: String,
+    pub id: i64,
+}
+
+impl ListCursor {
+    pub fn parse(text: &str) -> Result<ListCursor> {
+        let bad = || AppError::Invalid(format!("'{text}' is not a cursor from a previous page"));
+        let (postcode, id) = text.split_once('.').ok_or_else(bad)?;
+        let postcode = hex::decode(postcode)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok())
+            .ok_or_else(bad)?;
+        let id = id.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(bad)?;
+        Ok(ListCursor { postcode, id })
+    }
+
+    pub fn text(&self) -> String {
+        format!("{}.{}", hex::encode(&self.postcode), self.id)
+    }
 }
 
 fn authorise(actor: &Actor, action: Action, resource: &Resource, on: Date) -> Result<Decision> {
@@ -146,9 +171,9 @@ pub async fn unit_members(
     app: &App,
     actor: &Actor,
     code: &str,
-    after: i64,
+    after: Option<&ListCursor>,
     limit: i64,
-) -> Result<Page<ListedMember>> {
+) -> Result<Page<ListedMember, ListCursor>> {
     let u = find_unit(app, code).await?;
     let resource = unit_resource(app, &u).await?;
     members_of(app, actor, &u, &resource, after, limit).await
@@ -159,9 +184,9 @@ pub async fn unit_members_of(
     app: &App,
     actor: &Actor,
     view: &UnitView,
-    after: i64,
+    after: Option<&ListCursor>,
     limit: i64,
-) -> Result<Page<ListedMember>> {
+) -> Result<Page<ListedMember, ListCursor>> {
     members_of(app, actor, &view.unit, &view.resource, after, limit).await
 }
 
@@ -170,22 +195,26 @@ async fn members_of(
     actor: &Actor,
     u: &Unit,
     resource: &Resource,
-    after: i64,
+    after: Option<&ListCursor>,
     limit: i64,
-) -> Result<Page<ListedMember>> {
+) -> Result<Page<ListedMember, ListCursor>> {
     let today = app.clock.today();
     let why = authorise(actor, Action::ListMembers, resource, today)?;
     let limit = limit.clamp(1, MAX_PAGE);
+    let after = after.map(|c| (c.postcode.as_str(), c.id));
     let found = match unit_kind(u) {
         UnitKind::LocalAuthority => {
-            members::page_in_local_authority(&app.store, &u.code, after, limit).await?
+            members::walk_list(&app.store, ListOf::LocalAuthority(&u.code), after, limit).await?
         }
-        UnitKind::Branch | UnitKind::Clp => {
-            members::page(&app.store, Some(&[u.id]), after, limit).await?
+        UnitKind::Clp => {
+            members::walk_list(&app.store, ListOf::Clps(&[u.id]), after, limit).await?
+        }
+        UnitKind::Branch => {
+            members::walk_list(&app.store, ListOf::Branches(&[u.id]), after, limit).await?
         }
         _ => {
             let beneath = units::descendants(&app.store, u.id).await?;
-            members::page(&app.store, Some(&beneath), after, limit).await?
+            members::walk_list(&app.store, ListOf::Units(&beneath), after, limit).await?
         }
     };
     log_read(
@@ -207,7 +236,10 @@ async fn members_of(
             eligibility::list_flags(&history, today, m.branch_unit_id.is_some(), &app.rules);
         items.push(ListedMember { member: m, flags });
     }
-    Ok(page_of(items, limit, |l| l.member.id))
+    Ok(page_of(items, limit, |l| ListCursor {
+        postcode: l.member.row.postcode.clone(),
+        id: l.member.id,
+    }))
 }
 
 /// What the domain's rules need of a member: their recorded transitions and dates.

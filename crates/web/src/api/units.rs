@@ -205,16 +205,20 @@ pub async fn members(
     query: Result<Query<PageQuery>, QueryRejection>,
 ) -> Result<Json<MemberPage>, ApiError> {
     let Query(q) = query.map_err(rejected)?;
+    let after = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(text) => Some(records::ListCursor::parse(text)?),
+    };
     let page = records::unit_members(
         &state.app,
         &caller.actor,
         &code,
-        cursor(q.cursor.as_deref())?,
+        after.as_ref(),
         limit(q.limit)?,
     )
     .await?;
     Ok(Json(MemberPage {
         items: page.items.iter().map(MemberItem::from).collect(),
-        next: page.next.map(|n| n.to_string()),
+        next: page.next.map(|n| n.text()),
     }))
 }

@@ -697,7 +697,7 @@ struct UnitPage {
     members: Vec<ListedRow>,
     /// Whether to offer the list as CSV: to those entitled to the list, as the export itself checks.
     may_export: bool,
-    next: Option<i64>,
+    next: Option<String>,
     /// For a Labour group: its leader, whip and councillors instead of a membership list.
     group: Option<groups::GroupSection>,
 }
@@ -705,7 +705,7 @@ struct UnitPage {
 #[derive(Deserialize)]
 struct CursorQuery {
     #[serde(default)]
-    cursor: Option<i64>,
+    cursor: Option<String>,
 }
 
 async fn unit(
@@ -726,20 +726,20 @@ async fn unit(
         Ok(g) => g,
         Err(e) => return page_refusal(e, &s),
     };
+    let after = match q.cursor.as_deref() {
+        None | Some("") => None,
+        Some(text) => match records::ListCursor::parse(text) {
+            Ok(c) => Some(c),
+            Err(e) => return page_refusal(e, &s),
+        },
+    };
     let listed = if group.is_some() {
         Ok(records::Page {
             items: Vec::new(),
             next: None,
         })
     } else {
-        records::unit_members_of(
-            &state.app,
-            &s.actor,
-            &view,
-            q.cursor.unwrap_or(0).max(0),
-            50,
-        )
-        .await
+        records::unit_members_of(&state.app, &s.actor, &view, after.as_ref(), 50).await
     };
     let (refusal, members, next) = match listed {
         Ok(page) => (
@@ -755,7 +755,7 @@ async fn unit(
                     office: DecisionBody::from(&l.flags.can_hold_office),
                 })
                 .collect(),
-            page.next,
+            page.next.map(|c| c.text()),
         ),
         Err(AppError::Forbidden(d)) => (
             Some(d.reasons.iter().map(ReasonBody::from).collect()),
