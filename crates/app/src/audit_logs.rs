@@ -36,15 +36,18 @@ async fn log_read(
         "actor": f.actor, "subject": f.subject, "from": f.from, "until": f.until,
     })
     .to_string();
-    access::log_access(
-        &app.store,
-        &app.clock.stamp(),
-        &format!("account:{}", actor.account_id),
-        what,
-        "log",
-        &detail,
-    )
-    .await?;
+    app.access_log
+        .write(
+            app,
+            access::AccessLine {
+                occurred_at: app.clock.stamp(),
+                actor: format!("account:{}", actor.account_id),
+                action: what.to_string(),
+                subject: "log".to_string(),
+                detail,
+            },
+        )
+        .await?;
     Ok(())
 }
 

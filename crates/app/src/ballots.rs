@@ -772,15 +772,18 @@ pub async fn roll_of(app: &App, actor: &Actor, id: i64) -> Result<(Ballot, Vec<R
     let why = authorise(app, actor, &b.unit).await?;
     let lines = store::roll(&app.store, id).await?;
     let detail = serde_json::json!({ "allowed_by": why.reasons }).to_string();
-    access::log_access(
-        &app.store,
-        &app.clock.stamp(),
-        &actor_name(actor),
-        "read_ballot_roll",
-        &format!("ballot:{id}"),
-        &detail,
-    )
-    .await?;
+    app.access_log
+        .write(
+            app,
+            access::AccessLine {
+                occurred_at: app.clock.stamp(),
+                actor: actor_name(actor),
+                action: "read_ballot_roll".to_string(),
+                subject: format!("ballot:{id}"),
+                detail,
+            },
+        )
+        .await?;
     Ok((
         b,
         lines

@@ -3,6 +3,7 @@
 //! Errors are `AppError`: a plain sentence for the user, with the storage detail behind it for logs.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod access_log;
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit_logs;
@@ -90,6 +91,7 @@ pub struct App {
     pub store: Store,
     pub rules: Rulebook,
     pub clock: Clock,
+    pub access_log: access_log::AccessLog,
 }
 
 impl App {
@@ -98,6 +100,7 @@ impl App {
             store,
             rules,
             clock,
+            access_log: access_log::AccessLog::default(),
         }
     }
 }

@@ -110,15 +110,18 @@ async fn readable(app: &App, actor: &Actor, id: i64) -> Result<(PetitionRow, Dec
 pub async fn state(app: &App, actor: &Actor, id: i64) -> Result<PetitionState> {
     let (row, why) = readable(app, actor, id).await?;
     let detail = serde_json::json!({ "allowed_by": why.reasons }).to_string();
-    accounts::log_access(
-        &app.store,
-        &app.clock.stamp(),
-        &actor_name(actor),
-        "read_recall_petition",
-        &format!("recall:{id}"),
-        &detail,
-    )
-    .await?;
+    app.access_log
+        .write(
+            app,
+            accounts::AccessLine {
+                occurred_at: app.clock.stamp(),
+                actor: actor_name(actor),
+                action: "read_recall_petition".to_string(),
+                subject: format!("recall:{id}"),
+                detail,
+            },
+        )
+        .await?;
     let unit_name = units::get(&app.store, row.unit_id)
         .await?
         .map(|u| u.name)

@@ -79,15 +79,18 @@ async fn log_read(
     why: &Decision,
 ) -> Result<()> {
     let detail = serde_json::json!({ "allowed_by": why.reasons }).to_string();
-    access::log_access(
-        &app.store,
-        &app.clock.stamp(),
-        &actor_name(actor),
-        action,
-        subject,
-        &detail,
-    )
-    .await?;
+    app.access_log
+        .write(
+            app,
+            access::AccessLine {
+                occurred_at: app.clock.stamp(),
+                actor: actor_name(actor),
+                action: action.to_string(),
+                subject: subject.to_string(),
+                detail,
+            },
+        )
+        .await?;
     Ok(())
 }
 

@@ -409,6 +409,36 @@ pub async fn log_access(
     Ok(())
 }
 
+/// One line of the access log.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLine {
+    pub occurred_at: String,
+    pub actor: String,
+    pub action: String,
+    pub subject: String,
+    pub detail: String,
+}
+
+/// Writes lines of the access log in the caller's transaction, in order.
+pub async fn log_access_lines(tx: &mut Tx, lines: &[AccessLine]) -> Result<()> {
+    for l in lines {
+        on_tx!(&mut *tx, |c| {
+            sqlx::query(
+            "INSERT INTO access_log (occurred_at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(&l.occurred_at)
+        .bind(&l.actor)
+        .bind(&l.action)
+        .bind(&l.subject)
+        .bind(&l.detail)
+        .execute(c)
+        .await
+        .map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
 /// Access-log rows about a subject, newest last (for tests and the auditor's view).
 pub async fn access_log_for(store: &Store, subject: &str) -> Result<Vec<(String, String)>> {
     on_pool!(store, |c| {
