@@ -15,7 +15,6 @@ use caucus_domain::decision::{Decision, Reason};
 use caucus_domain::offices::OfficeKind;
 use caucus_domain::policy::{can, Action, Actor, Resource};
 use caucus_domain::unit::UnitKind;
-use caucus_store::accounts as access;
 use caucus_store::audit::{self, digest, NewEvent};
 use caucus_store::ballots::{self as store, BallotRow, NewBallot, RollRow};
 use caucus_store::member_batches::status_histories;
@@ -771,19 +770,14 @@ pub async fn roll_of(app: &App, actor: &Actor, id: i64) -> Result<(Ballot, Vec<R
     let b = find(app, id).await?;
     let why = authorise(app, actor, &b.unit).await?;
     let lines = store::roll(&app.store, id).await?;
-    let detail = serde_json::json!({ "allowed_by": why.reasons }).to_string();
-    app.access_log
-        .write(
-            app,
-            access::AccessLine {
-                occurred_at: app.clock.stamp(),
-                actor: actor_name(actor),
-                action: "read_ballot_roll".to_string(),
-                subject: format!("ballot:{id}"),
-                detail,
-            },
-        )
-        .await?;
+    crate::records::log_read(
+        app,
+        actor,
+        "read_ballot_roll",
+        &format!("ballot:{id}"),
+        &why,
+    )
+    .await?;
     Ok((
         b,
         lines

@@ -12,7 +12,7 @@ use caucus_domain::rulebook::{ACCESS_SELF, GROUP_LEADER};
 use caucus_domain::unit::UnitKind;
 use caucus_store::audit::{self, NewEvent};
 use caucus_store::recalls::{self as store, PetitionRow};
-use caucus_store::{accounts, members, units};
+use caucus_store::{members, units};
 use time::Date;
 
 fn actor_name(actor: &Actor) -> String {
@@ -109,19 +109,14 @@ async fn readable(app: &App, actor: &Actor, id: i64) -> Result<(PetitionRow, Dec
 /// of a list of members is.
 pub async fn state(app: &App, actor: &Actor, id: i64) -> Result<PetitionState> {
     let (row, why) = readable(app, actor, id).await?;
-    let detail = serde_json::json!({ "allowed_by": why.reasons }).to_string();
-    app.access_log
-        .write(
-            app,
-            accounts::AccessLine {
-                occurred_at: app.clock.stamp(),
-                actor: actor_name(actor),
-                action: "read_recall_petition".to_string(),
-                subject: format!("recall:{id}"),
-                detail,
-            },
-        )
-        .await?;
+    crate::records::log_read(
+        app,
+        actor,
+        "read_recall_petition",
+        &format!("recall:{id}"),
+        &why,
+    )
+    .await?;
     let unit_name = units::get(&app.store, row.unit_id)
         .await?
         .map(|u| u.name)

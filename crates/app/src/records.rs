@@ -71,7 +71,8 @@ fn actor_name(actor: &Actor) -> String {
     format!("account:{}", actor.account_id)
 }
 
-async fn log_read(
+/// Writes a read by `actor` to the access log, with the decision that allowed it.
+pub(crate) async fn log_read(
     app: &App,
     actor: &Actor,
     action: &str,

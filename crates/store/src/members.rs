@@ -430,36 +430,24 @@ pub async fn walk_list(
             .join(", ")
     };
     let current = "(SELECT value FROM register_settings WHERE key = 'current_boundary_set')";
+    let placed = |filter: String| {
+        (
+            format!(
+                "postcode_units pu JOIN members m ON m.postcode = pu.postcode \
+                 WHERE pu.boundary_set = {current} AND {filter}"
+            ),
+            "pu.postcode",
+            None,
+        )
+    };
     let (from, key, lad) = match of {
         ListOf::Clps([]) | ListOf::Branches([]) | ListOf::Units([]) => return Ok(Vec::new()),
-        ListOf::Clps(ids) => (
-            format!(
-                "postcode_units pu JOIN members m ON m.postcode = pu.postcode \
-                 WHERE pu.boundary_set = {current} AND pu.clp_unit_id IN ({})",
-                list(ids)
-            ),
-            "pu.postcode",
-            None,
-        ),
-        ListOf::Branches(ids) => (
-            format!(
-                "postcode_units pu JOIN members m ON m.postcode = pu.postcode \
-                 WHERE pu.boundary_set = {current} AND pu.branch_unit_id IN ({})",
-                list(ids)
-            ),
-            "pu.postcode",
-            None,
-        ),
-        ListOf::Units(ids) => (
-            format!(
-                "postcode_units pu JOIN members m ON m.postcode = pu.postcode \
-                 WHERE pu.boundary_set = {current} \
-                 AND (pu.clp_unit_id IN ({0}) OR pu.branch_unit_id IN ({0}))",
-                list(ids)
-            ),
-            "pu.postcode",
-            None,
-        ),
+        ListOf::Clps(ids) => placed(format!("pu.clp_unit_id IN ({})", list(ids))),
+        ListOf::Branches(ids) => placed(format!("pu.branch_unit_id IN ({})", list(ids))),
+        ListOf::Units(ids) => placed(format!(
+            "(pu.clp_unit_id IN ({0}) OR pu.branch_unit_id IN ({0}))",
+            list(ids)
+        )),
         ListOf::LocalAuthority(lad) => (
             format!(
                 "postcodes p JOIN members m ON m.postcode = p.postcode \
