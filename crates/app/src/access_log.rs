@@ -57,7 +57,7 @@ async fn run(store: Store, mut receive: mpsc::UnboundedReceiver<Queued>) {
                 Err(_) => break,
             }
         }
-        let lines: Vec<AccessLine> = batch.iter().map(|(l, _)| l.clone()).collect();
+        let (lines, dones): (Vec<AccessLine>, Vec<_>) = batch.into_iter().unzip();
         let committed = match write(&store, &lines).await {
             Ok(()) => true,
             Err(e) => {
@@ -65,7 +65,7 @@ async fn run(store: Store, mut receive: mpsc::UnboundedReceiver<Queued>) {
                 false
             }
         };
-        for (_, done) in batch {
+        for done in dones {
             let _ = done.send(committed);
         }
     }

@@ -318,14 +318,23 @@ const MEMBER_COLUMNS: &str = "m.id, m.version, m.membership_number, m.given_name
     m.payment_method, m.paid_up_until, m.registered_to_vote, m.registration_verified_on, m.trade_union, m.status, \
     m.row_digest, pu.branch_unit_id, pu.clp_unit_id";
 
-/// Restricts members (alias `m`, joined to `pu`) to those placed in one of `ids` as branch or CLP.
-pub(crate) fn in_units(ids: &[i64]) -> String {
-    let list = ids
-        .iter()
+/// Unit ids as an SQL list (integers only, so nothing to escape).
+fn id_list(ids: &[i64]) -> String {
+    ids.iter()
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
-        .join(", ");
-    format!("AND (pu.clp_unit_id IN ({list}) OR pu.branch_unit_id IN ({list}))")
+        .join(", ")
+}
+
+/// Whether the member (joined to `pu`) is placed in one of `ids` as branch or CLP.
+fn placed_in(ids: &[i64]) -> String {
+    let list = id_list(ids);
+    format!("(pu.clp_unit_id IN ({list}) OR pu.branch_unit_id IN ({list}))")
+}
+
+/// Restricts members (alias `m`, joined to `pu`) to those placed in one of `ids` as branch or CLP.
+pub(crate) fn in_units(ids: &[i64]) -> String {
+    format!("AND {}", placed_in(ids))
 }
 
 pub async fn by_number(store: &Store, number: &str) -> Result<Option<Member>> {
@@ -423,13 +432,10 @@ pub async fn walk_list(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> Result<Vec<Member>> {
-    let list = |ids: &[i64]| {
-        ids.iter()
-            .map(|i| i.to_string())
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let current = "(SELECT value FROM register_settings WHERE key = 'current_boundary_set')";
+    let current = format!(
+        "(SELECT value FROM register_settings WHERE key = '{}')",
+        crate::geography::CURRENT_SET
+    );
     let placed = |filter: String| {
         (
             format!(
@@ -442,12 +448,9 @@ pub async fn walk_list(
     };
     let (from, key, lad) = match of {
         ListOf::Clps([]) | ListOf::Branches([]) | ListOf::Units([]) => return Ok(Vec::new()),
-        ListOf::Clps(ids) => placed(format!("pu.clp_unit_id IN ({})", list(ids))),
-        ListOf::Branches(ids) => placed(format!("pu.branch_unit_id IN ({})", list(ids))),
-        ListOf::Units(ids) => placed(format!(
-            "(pu.clp_unit_id IN ({0}) OR pu.branch_unit_id IN ({0}))",
-            list(ids)
-        )),
+        ListOf::Clps(ids) => placed(format!("pu.clp_unit_id IN ({})", id_list(ids))),
+        ListOf::Branches(ids) => placed(format!("pu.branch_unit_id IN ({})", id_list(ids))),
+        ListOf::Units(ids) => placed(placed_in(ids)),
         ListOf::LocalAuthority(lad) => (
             format!(
                 "postcodes p JOIN members m ON m.postcode = p.postcode \
