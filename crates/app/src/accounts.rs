@@ -450,11 +450,11 @@ pub async fn revoke_api_token(app: &App, token: &str) -> Result<bool> {
 
 /// The actor an account acts as: its member record and its grants, each with its unit's code.
 pub async fn actor(app: &App, account_id: i64) -> Result<(String, Actor)> {
-    let account = store::by_id(&app.store, account_id)
+    let holder = store::holder(&app.store, account_id)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_string()))?;
     let mut grants = Vec::new();
-    for g in store::grants_of(&app.store, account_id).await? {
+    for g in holder.grants {
         let Ok(role) = Role::parse(&g.role) else {
             continue;
         };
@@ -474,10 +474,10 @@ pub async fn actor(app: &App, account_id: i64) -> Result<(String, Actor)> {
         });
     }
     Ok((
-        account.email,
+        holder.email,
         Actor {
             account_id,
-            member_id: account.member_id,
+            member_id: holder.member_id,
             grants,
         },
     ))

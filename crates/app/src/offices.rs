@@ -160,12 +160,16 @@ pub struct Compliance {
     pub unit: Unit,
     pub officers: Vec<Held>,
     pub gender: Option<Decision>,
-    pub members: i64,
     pub gc_delegates: Option<DelegateCount>,
 }
 
 pub async fn compliance(app: &App, unit_code: &str, on: Date) -> Result<Compliance> {
     let unit = find_unit(app, unit_code).await?;
+    compliance_of(app, unit, on).await
+}
+
+/// As `compliance`, for a unit already read.
+pub async fn compliance_of(app: &App, unit: Unit, on: Date) -> Result<Compliance> {
     let officers = offices::held_on(&app.store, unit.id, on).await?;
     let holders: Vec<Officeholder> = officers
         .iter()
@@ -186,14 +190,20 @@ pub async fn compliance(app: &App, unit_code: &str, on: Date) -> Result<Complian
         UnitKind::Clp => Some(clp_executive_gender(&holders, &app.rules)),
         _ => None,
     };
-    let members = offices::members_placed(&app.store, unit.id).await?;
-    let gc = (kind == UnitKind::Branch)
-        .then(|| gc_delegates(u32::try_from(members).unwrap_or(u32::MAX), &app.rules));
+    // Only a branch sends delegates to the General Committee, in proportion to its members.
+    let gc = if kind == UnitKind::Branch {
+        let members = offices::members_placed(&app.store, unit.id).await?;
+        Some(gc_delegates(
+            u32::try_from(members).unwrap_or(u32::MAX),
+            &app.rules,
+        ))
+    } else {
+        None
+    };
     Ok(Compliance {
         unit,
         officers,
         gender,
-        members,
         gc_delegates: gc,
     })
 }

@@ -8,11 +8,11 @@ use caucus_domain::policy::{can, Action, Actor, Resource};
 use caucus_domain::status::{status_on, MemberHistory, StatusOn};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
-use caucus_store::member_batches;
-use caucus_store::members::{self, ListOf, Member, PlacementRow, StatusRow};
+use caucus_store::members::{self, ListOf, ListedRow, Member, PlacementRow, StatusRow};
 use caucus_store::units::{self, Unit};
 use time::Date;
 
+use crate::member_history::RecordDates;
 use crate::{App, AppError, Result};
 
 /// A page of a list and where the next begins (`None` at the end).
@@ -142,18 +142,19 @@ pub struct UnitView {
 
 /// A unit with the units above it, if the actor may read it.
 pub async fn unit(app: &App, actor: &Actor, code: &str) -> Result<UnitView> {
-    let u = find_unit(app, code).await?;
-    let mut chain = units::chain(&app.store, u.id).await?;
+    let mut chain = units::current_chain(&app.store, code).await?;
+    if chain.is_empty() {
+        return Err(AppError::NotFound(format!("unit {code}")));
+    }
+    let above = chain.split_off(1);
+    let u = chain.remove(0);
     let resource = Resource::Unit {
         kind: unit_kind(&u),
-        units: chain.iter().map(|c| c.id).collect(),
+        units: std::iter::once(u.id)
+            .chain(above.iter().map(|a| a.id))
+            .collect(),
     };
     authorise(actor, Action::ReadUnit, &resource, app.clock.today())?;
-    let above = if chain.is_empty() {
-        chain
-    } else {
-        chain.split_off(1)
-    };
     Ok(UnitView {
         unit: u,
         above,
@@ -161,10 +162,28 @@ pub async fn unit(app: &App, actor: &Actor, code: &str) -> Result<UnitView> {
     })
 }
 
-/// A member on a list: the record and their flags (can attend, vote, hold office) today.
+/// A branch's or CLP's officers today, checked against the gender rule for its kind, with (for a
+/// branch) its delegates to the General Committee; `None` for other kinds of unit. Read by those
+/// who may read the unit's membership list.
+pub async fn unit_officers(
+    app: &App,
+    actor: &Actor,
+    view: &UnitView,
+) -> Result<Option<crate::offices::Compliance>> {
+    let today = app.clock.today();
+    authorise(actor, Action::ListMembers, &view.resource, today)?;
+    match unit_kind(&view.unit) {
+        UnitKind::Branch | UnitKind::Clp => Ok(Some(
+            crate::offices::compliance_of(app, view.unit.clone(), today).await?,
+        )),
+        _ => Ok(None),
+    }
+}
+
+/// A member on a list: who they are and their flags (can attend, vote, hold office) today.
 #[derive(Debug, Clone)]
 pub struct ListedMember {
-    pub member: Member,
+    pub member: ListedRow,
     pub flags: ListFlags,
 }
 
@@ -229,19 +248,20 @@ async fn members_of(
         &why,
     )
     .await?;
-    // One read of every listed member's transitions, not one per member.
-    let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
-    let histories = member_batches::status_histories(&app.store, &ids).await?;
     let mut items = Vec::with_capacity(found.len());
     for m in found {
-        let rows = histories.get(&m.id).map_or(&[][..], Vec::as_slice);
-        let history = crate::members::history_from(&m, rows)?;
+        let dates = RecordDates {
+            joined_on: m.joined_on,
+            continuous_since: m.continuous_since,
+            paid_up_until: m.paid_up_until,
+        };
+        let history = crate::member_history::history(&m.membership_number, dates, &m.history)?;
         let flags =
             eligibility::list_flags(&history, today, m.branch_unit_id.is_some(), &app.rules);
         items.push(ListedMember { member: m, flags });
     }
     Ok(page_of(items, limit, |l| ListCursor {
-        postcode: l.member.row.postcode.clone(),
+        postcode: l.member.postcode.clone(),
         id: l.member.id,
     }))
 }

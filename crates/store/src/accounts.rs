@@ -171,6 +171,53 @@ pub async fn grants_of(store: &Store, account_id: i64) -> Result<Vec<GrantRow>> 
     })
 }
 
+/// What a request needs of the account behind a credential: its email, its member, and every grant
+/// it holds (expired ones included), as `grants_of` gives them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holder {
+    pub email: String,
+    pub member_id: Option<i64>,
+    pub grants: Vec<GrantRow>,
+}
+
+/// The account with its grants, in one query: every request asks this, and on SQLite each query
+/// is a round trip to a connection's own thread.
+pub async fn holder(store: &Store, account_id: i64) -> Result<Option<Holder>> {
+    on_pool!(store, |c| {
+        let rows = sqlx::query(
+            "SELECT a.email, a.member_id, g.id AS grant_id, g.role, g.unit_id, u.code AS unit_code, \
+             g.valid_from, g.valid_until FROM accounts a LEFT JOIN grants g ON g.account_id = a.id \
+             LEFT JOIN units u ON u.id = g.unit_id WHERE a.id = $1 ORDER BY g.id",
+        )
+        .bind(account_id)
+        .fetch_all(c)
+        .await?;
+        let Some(first) = rows.first() else {
+            return Ok(None);
+        };
+        let mut grants = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let Some(id) = r.try_get::<Option<i64>, _>("grant_id")? else {
+                continue;
+            };
+            grants.push(GrantRow {
+                id,
+                account_id,
+                role: r.try_get("role")?,
+                unit_id: r.try_get("unit_id")?,
+                unit_code: r.try_get("unit_code")?,
+                valid_from: r.try_get("valid_from")?,
+                valid_until: r.try_get("valid_until")?,
+            });
+        }
+        Ok(Some(Holder {
+            email: first.try_get("email")?,
+            member_id: first.try_get("member_id")?,
+            grants,
+        }))
+    })
+}
+
 /// A live credential (browser session or API token) and the account it belongs to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Credential {

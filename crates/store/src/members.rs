@@ -421,17 +421,75 @@ pub enum ListOf<'a> {
     LocalAuthority(&'a str),
 }
 
+/// A member as a membership list shows them: who they are, where the list goes on from, and what
+/// their eligibility flags are judged on (the record's dates and their recorded transitions, in
+/// effective order). Narrower than `Member`: a list has no use for contact details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedRow {
+    pub id: i64,
+    pub membership_number: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub postcode: String,
+    pub status: String,
+    pub joined_on: Date,
+    pub continuous_since: Date,
+    pub paid_up_until: Option<Date>,
+    pub branch_unit_id: Option<i64>,
+    pub clp_unit_id: Option<i64>,
+    pub history: Vec<StatusRow>,
+}
+
+/// A member's transitions as one JSON array of `[effective_on, status, reason_code, actor,
+/// audit_seq]` in effective order, for `m`. A list page reads its members and their histories in
+/// one statement this way: through sqlx's SQLite driver every row and value of a result crosses from
+/// the connection's thread one at a time, and the separate history query's rows cost more than the
+/// database's work on them.
+fn history_json(engine: crate::Engine) -> &'static str {
+    match engine {
+        crate::Engine::Sqlite => {
+            "(SELECT json_group_array(json_array(h.effective_on, h.status, h.reason_code, h.actor, h.audit_seq) \
+             ORDER BY h.effective_on, h.id) FROM member_status_history h WHERE h.member_id = m.id)"
+        }
+        crate::Engine::Postgres => {
+            "(SELECT COALESCE(json_agg(json_build_array(h.effective_on, h.status, h.reason_code, h.actor, h.audit_seq) \
+             ORDER BY h.effective_on, h.id), '[]')::text FROM member_status_history h WHERE h.member_id = m.id)"
+        }
+    }
+}
+
+fn history_from_json(member_id: i64, text: &str) -> Result<Vec<StatusRow>> {
+    let bad = |e: &dyn std::fmt::Display| {
+        crate::StoreError::Invalid(format!("member {member_id}'s status history: {e}"))
+    };
+    let day = time::macros::format_description!("[year]-[month]-[day]");
+    let rows: Vec<(String, String, String, String, i64)> =
+        serde_json::from_str(text).map_err(|e| bad(&e))?;
+    rows.into_iter()
+        .map(|(on, status, reason_code, actor, audit_seq)| {
+            Ok(StatusRow {
+                member_id,
+                effective_on: Date::parse(&on, day).map_err(|e| bad(&e))?,
+                status,
+                reason_code,
+                actor,
+                audit_seq,
+            })
+        })
+        .collect()
+}
+
 /// A unit's membership list a page at a time, in postcode then member id order after `after`
-/// (postcode, id), the order of a walk list. The order is the indexes' own (`postcode_units` by unit
-/// and postcode, then `members_postcode`), so a page costs its own rows whatever the unit's size or
-/// the page's depth; in member id order every member of the unit would be read and sorted for each
-/// page.
+/// (postcode, id), the order of a walk list, each member with their status history. The order is
+/// the indexes' own (`postcode_units` by unit and postcode, then `members_postcode`), so a page
+/// costs its own rows whatever the unit's size or the page's depth; in member id order every member
+/// of the unit would be read and sorted for each page.
 pub async fn walk_list(
     store: &Store,
     of: ListOf<'_>,
     after: Option<(&str, i64)>,
     limit: i64,
-) -> Result<Vec<Member>> {
+) -> Result<Vec<ListedRow>> {
     let current = format!(
         "(SELECT value FROM register_settings WHERE key = '{}')",
         crate::geography::CURRENT_SET
@@ -462,8 +520,10 @@ pub async fn walk_list(
         ),
     };
     let sql = format!(
-        "SELECT {MEMBER_COLUMNS} FROM {from} AND {key} >= $1 AND ({key} > $1 OR m.id > $2) \
-         ORDER BY {key}, m.id LIMIT $3"
+        "SELECT m.id, m.membership_number, m.given_name, m.family_name, m.postcode, m.status, m.joined_on, \
+         m.continuous_since, m.paid_up_until, pu.branch_unit_id, pu.clp_unit_id, {} AS history \
+         FROM {from} AND {key} >= $1 AND ({key} > $1 OR m.id > $2) ORDER BY {key}, m.id LIMIT $3",
+        history_json(store.engine())
     );
     let (postcode, id) = after.unwrap_or(("", 0));
     on_pool!(store, |c| {
@@ -475,7 +535,26 @@ pub async fn walk_list(
             q = q.bind(lad);
         }
         let rows = q.fetch_all(c).await?;
-        rows.iter().map(|r| Ok(member_from_row!(r))).collect()
+        rows.iter()
+            .map(|r| {
+                let id: i64 = r.try_get("id")?;
+                let history: String = r.try_get("history")?;
+                Ok(ListedRow {
+                    id,
+                    membership_number: r.try_get("membership_number")?,
+                    given_name: r.try_get("given_name")?,
+                    family_name: r.try_get("family_name")?,
+                    postcode: r.try_get("postcode")?,
+                    status: r.try_get("status")?,
+                    joined_on: r.try_get("joined_on")?,
+                    continuous_since: r.try_get("continuous_since")?,
+                    paid_up_until: r.try_get("paid_up_until")?,
+                    branch_unit_id: r.try_get("branch_unit_id")?,
+                    clp_unit_id: r.try_get("clp_unit_id")?,
+                    history: history_from_json(id, &history)?,
+                })
+            })
+            .collect()
     })
 }
 

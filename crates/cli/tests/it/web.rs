@@ -5,7 +5,9 @@
 //! (access_matrix.rs for the API, access_matrix/pages.rs for the pages).
 use crate::support::{generate, ok, with_l_area, TODAY};
 use caucus_app::accounts::{add_user, totp_code, AddUser};
+use caucus_app::offices::{appoint, Appointment};
 use caucus_app::{App, Clock};
+use caucus_domain::offices::{Gender, OfficeKind};
 use caucus_domain::policy::Role;
 use caucus_domain::rulebook::Rulebook;
 use caucus_domain::unit::UnitKind;
@@ -634,6 +636,8 @@ async fn the_pages_log_in_with_csrf_show_a_member_with_reasons_and_log_out() {
     assert!(html.contains("Eligibility today"), "{html}");
     assert!(html.contains("(clause "), "{html}");
 
+    // The unit page shows the unit's officers, its gender-rule check with the clause, and for a
+    // branch its delegates to the General Committee.
     let html = with_session(&format!("/units/{}", p.clp))
         .send()
         .await
@@ -642,6 +646,59 @@ async fn the_pages_log_in_with_csrf_show_a_member_with_reasons_and_log_out() {
         .await
         .unwrap();
     assert!(html.contains("Can vote"), "{html}");
+    assert!(html.contains("No officers on record today."), "{html}");
+    let chair = members::by_number(&s.app.store, &p.in_branch)
+        .await
+        .unwrap()
+        .unwrap();
+    appoint(
+        &s.app,
+        "test",
+        &Appointment {
+            unit_code: p.clp.clone(),
+            membership_number: p.in_branch.clone(),
+            office: OfficeKind::Chair,
+            from: time::macros::date!(2026 - 01 - 10),
+            until: None,
+            gender: Gender::Woman,
+            appointed_by: "test".into(),
+        },
+    )
+    .await
+    .unwrap();
+    let html = with_session(&format!("/units/{}", p.clp))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let officers = &html
+        [html.find("<h2>Officers</h2>").expect(&html)..html.find("<h2>Members</h2>").expect(&html)];
+    let name = format!("{} {}", chair.row.given_name, chair.row.family_name);
+    assert!(
+        officers.contains(&format!("<td>chair</td><td>{name}</td><td>2026-01-10</td>")),
+        "{officers}"
+    );
+    let rule = &officers[officers.find("id=\"gender-rule\"").expect(officers)..];
+    assert!(rule.contains("(clause "), "{rule}");
+    assert!(
+        !officers.contains("gc-delegates"),
+        "a CLP sends no branch delegates: {officers}"
+    );
+    let html = with_session(&format!("/units/{}", p.branch))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let delegates = &html[html.find("id=\"gc-delegates\"").expect(&html)..];
+    assert!(
+        delegates.starts_with("id=\"gc-delegates\">Entitled to "),
+        "{delegates}"
+    );
+    assert!(delegates.contains("(clause "), "{delegates}");
     let surname = members::by_number(&s.app.store, &p.in_branch)
         .await
         .unwrap()
@@ -838,7 +895,7 @@ async fn a_unit_list_walked_page_by_page_is_every_member_once_in_postcode_order_
                 walked.extend(
                     page.items
                         .iter()
-                        .map(|l| (l.member.row.postcode.clone(), l.member.id)),
+                        .map(|l| (l.member.postcode.clone(), l.member.id)),
                 );
                 match page.next {
                     // The cursor goes out as text and comes back parsed, as a reader's would.

@@ -159,10 +159,10 @@ pub struct MemberItem {
 impl From<&ListedMember> for MemberItem {
     fn from(l: &ListedMember) -> Self {
         MemberItem {
-            membership_number: l.member.row.membership_number.clone(),
-            given_name: l.member.row.given_name.clone(),
-            family_name: l.member.row.family_name.clone(),
-            status: l.member.row.status.clone(),
+            membership_number: l.member.membership_number.clone(),
+            given_name: l.member.given_name.clone(),
+            family_name: l.member.family_name.clone(),
+            status: l.member.status.clone(),
             can_attend: DecisionBody::from(&l.flags.can_attend),
             can_vote: DecisionBody::from(&l.flags.can_vote),
             can_hold_office: DecisionBody::from(&l.flags.can_hold_office),

@@ -700,6 +700,42 @@ struct UnitPage {
     next: Option<String>,
     /// For a Labour group: its leader, whip and councillors instead of a membership list.
     group: Option<groups::GroupSection>,
+    officers: Option<OfficersSection>,
+}
+
+/// A branch's or CLP's officers as its unit page shows them, to those who may read its list.
+struct OfficersSection {
+    /// Office, name, since.
+    rows: Vec<(String, String, String)>,
+    gender: Option<DecisionBody>,
+    delegates: Option<(u32, Vec<ReasonBody>)>,
+}
+
+impl From<&caucus_app::offices::Compliance> for OfficersSection {
+    fn from(c: &caucus_app::offices::Compliance) -> Self {
+        OfficersSection {
+            rows: c
+                .officers
+                .iter()
+                .map(|o| {
+                    let office = o.row.office.replace('_', " ");
+                    let office = if o.row.interim {
+                        format!("{office} (interim)")
+                    } else {
+                        office
+                    };
+                    (office, o.name.clone(), o.row.held_from.to_string())
+                })
+                .collect(),
+            gender: c.gender.as_ref().map(DecisionBody::from),
+            delegates: c.gc_delegates.as_ref().map(|d| {
+                (
+                    d.delegates,
+                    d.reasons.iter().map(ReasonBody::from).collect(),
+                )
+            }),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -747,9 +783,9 @@ async fn unit(
             page.items
                 .iter()
                 .map(|l| ListedRow {
-                    name: format!("{} {}", l.member.row.given_name, l.member.row.family_name),
-                    number: l.member.row.membership_number.clone(),
-                    status: l.member.row.status.clone(),
+                    name: format!("{} {}", l.member.given_name, l.member.family_name),
+                    number: l.member.membership_number.clone(),
+                    status: l.member.status.clone(),
                     attend: DecisionBody::from(&l.flags.can_attend),
                     vote: DecisionBody::from(&l.flags.can_vote),
                     office: DecisionBody::from(&l.flags.can_hold_office),
@@ -763,6 +799,14 @@ async fn unit(
             None,
         ),
         Err(e) => return page_refusal(e, &s),
+    };
+    let officers = if refusal.is_none() && group.is_none() {
+        match records::unit_officers(&state.app, &s.actor, &view).await {
+            Ok(c) => c.as_ref().map(OfficersSection::from),
+            Err(e) => return page_refusal(e, &s),
+        }
+    } else {
+        None
     };
     render(
         StatusCode::OK,
@@ -782,6 +826,7 @@ async fn unit(
             members,
             next,
             group,
+            officers,
         },
     )
 }
