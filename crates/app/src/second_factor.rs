@@ -99,8 +99,9 @@ pub fn looks_like_recovery_code(code: &str) -> bool {
 
 /// Activates the pending secret if `code` is right for it; returns the recovery codes (shown once).
 /// For an account that had a second factor, this completes its replacement: the old secret and
-/// recovery codes stop working.
-pub async fn confirm(app: &App, account_id: i64, code: &str) -> Result<Vec<String>> {
+/// recovery codes stop working, and every browser session of the account but `session` (the one
+/// confirming) ends, since the old factor may be in someone else's hands (a lost phone).
+pub async fn confirm(app: &App, account_id: i64, session: &str, code: &str) -> Result<Vec<String>> {
     let secret = store::pending_secret(&app.store, account_id)
         .await?
         .ok_or_else(|| {
@@ -123,6 +124,11 @@ pub async fn confirm(app: &App, account_id: i64, code: &str) -> Result<Vec<Strin
         ));
     }
     store::replace_recovery_codes(&mut tx, account_id, &hashes, now.unix_timestamp()).await?;
+    let ended = if replacing {
+        account_store::end_other_sessions(&mut tx, account_id, &token_hash(session)).await?
+    } else {
+        0
+    };
     audit::append(
         &mut tx,
         NewEvent {
@@ -138,7 +144,11 @@ pub async fn confirm(app: &App, account_id: i64, code: &str) -> Result<Vec<Strin
             unit: None,
             before: None,
             after: None,
-            detail: serde_json::json!({ "recovery_codes": RECOVERY_CODES }),
+            detail: if replacing {
+                serde_json::json!({ "recovery_codes": RECOVERY_CODES, "other_sessions_ended": ended })
+            } else {
+                serde_json::json!({ "recovery_codes": RECOVERY_CODES })
+            },
         },
     )
     .await?;

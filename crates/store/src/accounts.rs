@@ -307,6 +307,19 @@ pub async fn delete_session(store: &Store, token_hash: &str) -> Result<()> {
     Ok(())
 }
 
+/// Ends every browser session of an account but the one whose token hashes to `keep`; how many.
+pub async fn end_other_sessions(tx: &mut Tx, account_id: i64, keep: &str) -> Result<u64> {
+    let ended = on_tx!(tx, |c| {
+        sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND token_hash <> $2")
+            .bind(account_id)
+            .bind(keep)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
+    })?;
+    Ok(ended)
+}
+
 /// Ends every browser session and revokes every API token of an account ("log out everywhere").
 pub async fn end_all(tx: &mut Tx, account_id: i64, now: i64) -> Result<()> {
     on_tx!(tx, |c| {

@@ -306,7 +306,22 @@ async fn an_officer_regenerates_recovery_codes_and_replaces_the_second_factor_wi
             .body
             .contains("action=\"/account/second-factor/replace\""));
 
-        // Again, proving with a recovery code (a lost phone), and confirming with the new app.
+        // Again, proving with a recovery code (a lost phone), and confirming with the new app. A
+        // session logged in elsewhere (the lost phone's browser, say) ends with the replacement.
+        let elsewhere = served
+            .log_in(email, PASSWORD, &served.code(&old_secret))
+            .await;
+        assert_eq!(
+            elsewhere.status,
+            StatusCode::SEE_OTHER,
+            "{}",
+            elsewhere.body
+        );
+        let elsewhere = format!(
+            "caucus_session={}",
+            elsewhere.cookie("caucus_session").unwrap()
+        );
+        assert_eq!(served.get("/", &elsewhere).await.status, StatusCode::OK);
         let started = served
             .post(
                 "/account/second-factor/replace",
@@ -343,6 +358,9 @@ async fn an_officer_regenerates_recovery_codes_and_replaces_the_second_factor_wi
         assert!(confirmed.body.contains("Your second factor is replaced"));
         let third = recovery_codes(&confirmed.body);
         assert_eq!(third.len(), RECOVERY_CODES);
+        assert_eq!(served.get("/", &cookie).await.status, StatusCode::OK);
+        let ended = served.get("/", &elsewhere).await;
+        assert_eq!(ended.status, StatusCode::SEE_OTHER, "{}", ended.body);
 
         // Now only the new app and the newest codes log in.
         if served.code(&old_secret) != served.code(&new_secret) {
@@ -410,7 +428,10 @@ async fn an_officer_regenerates_recovery_codes_and_replaces_the_second_factor_wi
         assert_eq!(begun.len(), 2);
         assert_eq!(begun[1]["proved_with"], "recovery_code");
         assert_eq!(of("account.second_factor_replace_cancel").len(), 1);
-        assert_eq!(of("account.second_factor_replace").len(), 1);
+        let replaced = of("account.second_factor_replace");
+        assert_eq!(replaced.len(), 1);
+        // The session elsewhere, and any the test's earlier logins left.
+        assert!(replaced[0]["other_sessions_ended"].as_u64().unwrap() >= 1);
         let text = format!("{log:?}");
         for secret in [&old_secret, &new_secret, &abandoned] {
             assert!(!text.contains(secret.as_str()));

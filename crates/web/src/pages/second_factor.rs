@@ -206,13 +206,14 @@ async fn confirm(
         second_factor::replacement(&state.app, s.account_id).await,
         Ok(Some(_))
     );
-    let codes = match second_factor::confirm(&state.app, s.account_id, form.code.trim()).await {
-        Ok(codes) => codes,
-        Err(AppError::Invalid(why)) => {
-            return enrolment_page(&state, &s, Some(&super::sentence(&why))).await
-        }
-        Err(e) => return page_error(e),
-    };
+    let codes =
+        match second_factor::confirm(&state.app, s.account_id, &s.token, form.code.trim()).await {
+            Ok(codes) => codes,
+            Err(AppError::Invalid(why)) => {
+                return enrolment_page(&state, &s, Some(&super::sentence(&why))).await
+            }
+            Err(e) => return page_error(e),
+        };
     // The session that could only enrol becomes a full one, under a new token.
     let (csrf, cookie) = if s.enrol_only {
         match accounts::start_session(&state.app, s.account_id, Some(&s.token)).await {
