@@ -124,6 +124,26 @@ pub async fn may_manage(app: &App, actor: &Actor, unit: &Unit) -> Result<Decisio
     ))
 }
 
+/// Whether the actor may set up a ballot of the unit with this code (the new-ballot form), as
+/// `create` will judge it; with no code, whether they run ballots nationally. Refused with the
+/// policy's reasons.
+pub async fn may_set_up(app: &App, actor: &Actor, unit_code: &str) -> Result<Decision> {
+    let d = if unit_code.trim().is_empty() {
+        let everywhere = Resource::Unit {
+            kind: UnitKind::National,
+            units: Vec::new(),
+        };
+        can(actor, Action::ManageBallots, &everywhere, app.clock.today())
+    } else {
+        may_manage(app, actor, &find_unit(app, unit_code.trim()).await?).await?
+    };
+    if d.allowed {
+        Ok(d)
+    } else {
+        Err(AppError::Forbidden(d))
+    }
+}
+
 async fn authorise(app: &App, actor: &Actor, unit: &Unit) -> Result<Decision> {
     let d = may_manage(app, actor, unit).await?;
     if d.allowed {

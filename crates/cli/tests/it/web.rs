@@ -560,6 +560,11 @@ pub(crate) fn set_cookie(r: &reqwest::Response, name: &str) -> Option<String> {
         })
 }
 
+/// The body of the answer to `request`.
+async fn text_of(request: reqwest::RequestBuilder) -> String {
+    request.send().await.unwrap().text().await.unwrap()
+}
+
 pub(crate) fn hidden_csrf(html: &str) -> String {
     let at = html.find("name=\"csrf\" value=\"").unwrap() + "name=\"csrf\" value=\"".len();
     html[at..at + html[at..].find('"').unwrap()].to_string()
@@ -613,38 +618,20 @@ async fn the_pages_log_in_with_csrf_show_a_member_with_reasons_and_log_out() {
             .header("cookie", format!("caucus_session={session}"))
     };
 
-    let html = with_session("/")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(with_session("/")).await;
     assert!(
         html.contains("Dashboard") && html.contains("clp_secretary"),
         "{html}"
     );
     let page_csrf = hidden_csrf(&html);
 
-    let html = with_session(&format!("/members/{}", p.in_branch))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(with_session(&format!("/members/{}", p.in_branch))).await;
     assert!(html.contains("Eligibility today"), "{html}");
     assert!(html.contains("(clause "), "{html}");
 
     // The unit page shows the unit's officers, its gender-rule check with the clause, and for a
     // branch its delegates to the General Committee.
-    let html = with_session(&format!("/units/{}", p.clp))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(with_session(&format!("/units/{}", p.clp))).await;
     assert!(html.contains("Can vote"), "{html}");
     assert!(html.contains("No officers on record today."), "{html}");
     let chair = members::by_number(&s.app.store, &p.in_branch)
@@ -666,13 +653,7 @@ async fn the_pages_log_in_with_csrf_show_a_member_with_reasons_and_log_out() {
     )
     .await
     .unwrap();
-    let html = with_session(&format!("/units/{}", p.clp))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(with_session(&format!("/units/{}", p.clp))).await;
     let officers = &html
         [html.find("<h2>Officers</h2>").expect(&html)..html.find("<h2>Members</h2>").expect(&html)];
     let name = format!("{} {}", chair.row.given_name, chair.row.family_name);
@@ -686,13 +667,7 @@ async fn the_pages_log_in_with_csrf_show_a_member_with_reasons_and_log_out() {
         !officers.contains("gc-delegates"),
         "a CLP sends no branch delegates: {officers}"
     );
-    let html = with_session(&format!("/units/{}", p.branch))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(with_session(&format!("/units/{}", p.branch))).await;
     let delegates = &html[html.find("id=\"gc-delegates\"").expect(&html)..];
     assert!(
         delegates.starts_with("id=\"gc-delegates\">Entitled to "),
@@ -705,13 +680,7 @@ async fn the_pages_log_in_with_csrf_show_a_member_with_reasons_and_log_out() {
         .unwrap()
         .row
         .family_name;
-    let html = with_session(&format!("/members?q={}", &surname[..3]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = text_of(with_session(&format!("/members?q={}", &surname[..3]))).await;
     assert!(html.contains(&p.in_branch), "{html}");
 
     // Logging out needs the session's CSRF token.

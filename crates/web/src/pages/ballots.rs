@@ -191,6 +191,10 @@ async fn new_form(
     } else {
         q.unit
     };
+    // Only to those who may set up a ballot there: the form is of no use to anyone else.
+    if let Err(e) = ballots::may_set_up(&state.app, &s.actor, &unit).await {
+        return page_refusal(e, &s);
+    }
     let mut values = vec![("unit".into(), unit), ("seats".into(), "1".into())];
     // A group leader election elects one person: the single-winner preferential count suits it.
     if let Ok(kind) = BallotType::parse(&q.kind) {

@@ -285,7 +285,10 @@ fn cases(key: &str, s: &Server, h: &Held, surname: &str, version: i64) -> Option
             ]
         }
         "GET /ballots" => vec![Case::new("ballots", "/ballots")],
-        "GET /ballots/new" => vec![Case::new("new ballot form", "/ballots/new")],
+        // The form, for the asker's own unit: to those who run ballots there, in force.
+        "GET /ballots/new" => {
+            vec![Case::new("new ballot form", "/ballots/new").only(Role::runs_ballots)]
+        }
         // A ballot without a title: refused by the rules (400) once the policy lets it by.
         "POST /ballots/new" => vec![Case::new("untitled ballot", "/ballots/new")
             .only(runs_clp_ballots)
