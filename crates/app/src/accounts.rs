@@ -336,10 +336,13 @@ pub async fn verify(app: &App, login: &Login<'_>) -> Result<Verified> {
 
 /// Whether any grant the account holds is of a role that needs a second factor.
 async fn needs_second_factor(app: &App, account_id: i64) -> Result<bool> {
-    Ok(store::grants_of(&app.store, account_id)
+    Ok(store::holder(&app.store, account_id)
         .await?
-        .iter()
-        .any(|g| Role::parse(&g.role).map_or(true, Role::needs_second_factor)))
+        .is_some_and(|h| {
+            h.grants
+                .iter()
+                .any(|g| Role::parse(&g.role).map_or(true, Role::needs_second_factor))
+        }))
 }
 
 /// A browser session: the cookie's secret, the CSRF token its forms carry, and when it ends.

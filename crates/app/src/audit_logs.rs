@@ -3,7 +3,6 @@
 //! to the access log, so who looked at the logs is on record too.
 use caucus_domain::decision::Decision;
 use caucus_domain::policy::{can, Action, Actor, Resource};
-use caucus_store::accounts as access;
 use caucus_store::audit::{self, Event, Verification};
 use caucus_store::logs::{self, AccessRow, LogFilter};
 
@@ -36,19 +35,7 @@ async fn log_read(
         "actor": f.actor, "subject": f.subject, "from": f.from, "until": f.until,
     })
     .to_string();
-    app.access_log
-        .write(
-            app,
-            access::AccessLine {
-                occurred_at: app.clock.stamp(),
-                actor: format!("account:{}", actor.account_id),
-                action: what.to_string(),
-                subject: "log".to_string(),
-                detail,
-            },
-        )
-        .await?;
-    Ok(())
+    crate::records::log_line(app, actor, what, "log", detail).await
 }
 
 /// Checks a filter's dates and page size before they reach the database.

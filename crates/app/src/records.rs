@@ -80,6 +80,17 @@ pub(crate) async fn log_read(
     why: &Decision,
 ) -> Result<()> {
     let detail = serde_json::json!({ "allowed_by": why.reasons }).to_string();
+    log_line(app, actor, action, subject, detail).await
+}
+
+/// Writes a line by `actor` to the access log, with `detail` (JSON) saying what allowed the read.
+pub(crate) async fn log_line(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    detail: String,
+) -> Result<()> {
     app.access_log
         .write(
             app,

@@ -144,35 +144,8 @@ pub async fn insert_grant(tx: &mut Tx, g: &NewGrant<'_>) -> Result<i64> {
     })
 }
 
-/// Every grant an account holds, expired ones included (the policy decides what they are worth).
-pub async fn grants_of(store: &Store, account_id: i64) -> Result<Vec<GrantRow>> {
-    on_pool!(store, |c| {
-        let rows = sqlx::query(
-            "SELECT g.id, g.account_id, g.role, g.unit_id, u.code AS unit_code, g.valid_from, \
-             g.valid_until FROM grants g LEFT JOIN units u ON u.id = g.unit_id \
-             WHERE g.account_id = $1 ORDER BY g.id",
-        )
-        .bind(account_id)
-        .fetch_all(c)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(GrantRow {
-                    id: r.try_get("id")?,
-                    account_id: r.try_get("account_id")?,
-                    role: r.try_get("role")?,
-                    unit_id: r.try_get("unit_id")?,
-                    unit_code: r.try_get("unit_code")?,
-                    valid_from: r.try_get("valid_from")?,
-                    valid_until: r.try_get("valid_until")?,
-                })
-            })
-            .collect()
-    })
-}
-
 /// What a request needs of the account behind a credential: its email, its member, and every grant
-/// it holds (expired ones included), as `grants_of` gives them.
+/// it holds, expired ones included (the policy decides what they are worth), each with its unit's code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holder {
     pub email: String,

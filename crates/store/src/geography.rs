@@ -194,10 +194,23 @@ pub async fn postcode_count(store: &Store, set: &str) -> Result<i64> {
 
 pub(crate) const CURRENT_SET: &str = "current_boundary_set";
 
+/// The register's current boundary set, as an SQL scalar subquery (null when none is set).
+macro_rules! current_set_sql {
+    () => {
+        "(SELECT value FROM register_settings WHERE key = 'current_boundary_set')"
+    };
+}
+
+/// `current_set_sql!()` for `format!`.
+pub(crate) const CURRENT_SET_SQL: &str = current_set_sql!();
+
 /// Joins each member (alias `m`) to the units their postcode gives in the register's current boundary
 /// set (alias `pu`: `ward_code`, `clp_unit_id`, `branch_unit_id`, all null where the postcode has none).
-pub const CURRENT_UNITS_JOIN: &str = "LEFT JOIN postcode_units pu ON pu.boundary_set = \
-     (SELECT value FROM register_settings WHERE key = 'current_boundary_set') AND pu.postcode = m.postcode";
+pub const CURRENT_UNITS_JOIN: &str = concat!(
+    "LEFT JOIN postcode_units pu ON pu.boundary_set = ",
+    current_set_sql!(),
+    " AND pu.postcode = m.postcode"
+);
 
 /// Recomputes where each postcode of a set puts a member (ward, constituency party, branch), after the
 /// set's postcodes or units change. Members' current units are read through this table.

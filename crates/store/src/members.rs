@@ -490,10 +490,7 @@ pub async fn walk_list(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> Result<Vec<ListedRow>> {
-    let current = format!(
-        "(SELECT value FROM register_settings WHERE key = '{}')",
-        crate::geography::CURRENT_SET
-    );
+    let current = crate::geography::CURRENT_SET_SQL;
     let placed = |filter: String| {
         (
             format!(

@@ -155,12 +155,11 @@ pub async fn find_by_code(
 /// `WHERE ... LIMIT 1` picking the unit with code `$1`, preferring the register's current boundary
 /// set, then set-free units, then the most recent other set (as `find_by_code` with the current set).
 fn code_in_current_set() -> String {
-    use crate::geography::CURRENT_SET;
+    use crate::geography::CURRENT_SET_SQL;
     format!(
         "WHERE code = $1 \
-         ORDER BY CASE WHEN boundary_set = COALESCE((SELECT value FROM register_settings \
-         WHERE key = '{CURRENT_SET}'), '') THEN 0 WHEN boundary_set = '' THEN 1 ELSE 2 END, \
-         id DESC LIMIT 1"
+         ORDER BY CASE WHEN boundary_set = COALESCE({CURRENT_SET_SQL}, '') THEN 0 \
+         WHEN boundary_set = '' THEN 1 ELSE 2 END, id DESC LIMIT 1"
     )
 }
 
@@ -179,46 +178,26 @@ pub async fn find_current(store: &Store, code: &str) -> Result<Option<Unit>> {
     })
 }
 
-/// Where a chain of units starts.
-enum ChainStart<'a> {
-    Id(i64),
-    /// The unit `find_current` finds by this code.
-    CurrentCode(&'a str),
-}
-
-/// The unit and every unit above it, nearest first (the unit itself first), in one query.
-pub async fn chain(store: &Store, id: i64) -> Result<Vec<Unit>> {
-    chain_from(store, ChainStart::Id(id)).await
-}
-
-/// The unit `find_current` finds by this code and every unit above it, nearest first, in one
-/// query (empty when there is no such unit).
+/// The unit `find_current` finds by this code and every unit above it, nearest first (the unit
+/// itself first), in one query; empty when there is no such unit.
 pub async fn current_chain(store: &Store, code: &str) -> Result<Vec<Unit>> {
-    chain_from(store, ChainStart::CurrentCode(code)).await
-}
-
-async fn chain_from(store: &Store, start: ChainStart<'_>) -> Result<Vec<Unit>> {
     let columns = UNIT_COLUMNS
         .split(", ")
         .map(|c| format!("u.{c}"))
         .collect::<Vec<_>>()
         .join(", ");
-    let first = match start {
-        ChainStart::Id(_) => "$1".to_string(),
-        ChainStart::CurrentCode(_) => format!("(SELECT id FROM units {})", code_in_current_set()),
-    };
     let sql = format!(
-        "WITH RECURSIVE up(id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM units WHERE id = {first} \
+        "WITH RECURSIVE up(id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM units \
+         WHERE id = (SELECT id FROM units {}) \
          UNION ALL SELECT u.id, u.parent_id, up.depth + 1 FROM units u JOIN up ON u.id = up.parent_id) \
-         SELECT {columns} FROM up JOIN units u ON u.id = up.id ORDER BY up.depth"
+         SELECT {columns} FROM up JOIN units u ON u.id = up.id ORDER BY up.depth",
+        code_in_current_set()
     );
     on_pool!(store, |c| {
-        let q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-        let q = match start {
-            ChainStart::Id(id) => q.bind(id),
-            ChainStart::CurrentCode(code) => q.bind(code),
-        };
-        let rows = q.fetch_all(c).await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(code)
+            .fetch_all(c)
+            .await?;
         rows.iter().map(|r| Ok(unit_from_row!(r))).collect()
     })
 }
