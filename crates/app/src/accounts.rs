@@ -379,12 +379,16 @@ pub async fn start_session(app: &App, account_id: i64, replacing: Option<&str>) 
     })
 }
 
-/// The account and CSRF token of a live browser session.
-pub async fn session(app: &App, token: &str) -> Result<Option<(i64, String)>> {
+/// Who holds a live browser session: the account's email, the actor it acts as, and the session's
+/// CSRF token.
+pub async fn session(app: &App, token: &str) -> Result<Option<(String, Actor, String)>> {
     let now = unix(app.clock.now());
     Ok(store::live_session(&app.store, &token_hash(token), now)
         .await?
-        .map(|c| (c.account_id, c.csrf_token)))
+        .map(|(c, holder)| {
+            let (email, actor) = actor_of(c.account_id, holder);
+            (email, actor, c.csrf_token)
+        }))
 }
 
 pub async fn end_session(app: &App, token: &str) -> Result<()> {
@@ -456,6 +460,11 @@ pub async fn actor(app: &App, account_id: i64) -> Result<(String, Actor)> {
     let holder = store::holder(&app.store, account_id)
         .await?
         .ok_or_else(|| AppError::Unauthenticated("the account no longer exists".to_string()))?;
+    Ok(actor_of(account_id, holder))
+}
+
+/// The account's email and the actor it acts as, from what the store holds of it.
+fn actor_of(account_id: i64, holder: store::Holder) -> (String, Actor) {
     let mut grants = Vec::new();
     for g in holder.grants {
         let Ok(role) = Role::parse(&g.role) else {
@@ -476,14 +485,14 @@ pub async fn actor(app: &App, account_id: i64) -> Result<(String, Actor)> {
             valid_until: g.valid_until,
         });
     }
-    Ok((
+    (
         holder.email,
         Actor {
             account_id,
             member_id: holder.member_id,
             grants,
         },
-    ))
+    )
 }
 
 #[cfg(test)]
@@ -548,9 +557,14 @@ mod tests {
             assert_eq!(log_in(&day1, &login).await.unwrap(), id, "{}", db.engine);
 
             let s = start_session(&day1, id, None).await.unwrap();
+            let (email, actor, csrf) = session(&day1, &s.token).await.unwrap().unwrap();
             assert_eq!(
-                session(&day1, &s.token).await.unwrap(),
-                Some((id, s.csrf_token.clone()))
+                (email.as_str(), actor.account_id, csrf),
+                ("m@example.org", id, s.csrf_token.clone())
+            );
+            assert_eq!(
+                actor,
+                actor_of(id, store::holder(&day1.store, id).await.unwrap().unwrap()).1
             );
             // A new login replaces the browser's old session (rotation).
             let s2 = start_session(&day1, id, Some(&s.token)).await.unwrap();

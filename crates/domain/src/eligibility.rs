@@ -87,9 +87,23 @@ pub fn attend_branch_meeting(
     member_of_branch: bool,
     rulebook: &Rulebook,
 ) -> Decision {
-    let s = match member_on(history, on, rulebook) {
+    attend_branch(
+        &member_on(history, on, rulebook),
+        member_of_branch,
+        rulebook,
+    )
+}
+
+/// `attend_branch_meeting` on a status already judged: a list judges each member's status once
+/// for all its flags.
+fn attend_branch(
+    status: &Result<StatusOn, Decision>,
+    member_of_branch: bool,
+    rulebook: &Rulebook,
+) -> Decision {
+    let s = match status {
         Ok(s) => s,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.clone(),
     };
     let standing = match s.status {
         MemberStatus::Suspended if !rulebook.suspension().may_attend_branch_meetings => deny(
@@ -99,7 +113,7 @@ pub fn attend_branch_meeting(
         MemberStatus::InArrears if !rulebook.arrears().may_attend_meetings => {
             deny(clauses::ARREARS, format!("in arrears since {}", s.since))
         }
-        _ => good_standing(&s),
+        _ => good_standing(s),
     };
     Decision::all([standing, in_unit(member_of_branch, "branch area")])
 }
@@ -139,17 +153,27 @@ pub fn vote_at_branch_meeting(
     member_of_branch: bool,
     rulebook: &Rulebook,
 ) -> Decision {
-    let attend = attend_branch_meeting(history, on, member_of_branch, rulebook);
+    let status = member_on(history, on, rulebook);
+    let attend = attend_branch(&status, member_of_branch, rulebook);
+    vote_branch(&status, attend, rulebook)
+}
+
+/// `vote_at_branch_meeting` on a status already judged, given the member's right to attend.
+fn vote_branch(
+    status: &Result<StatusOn, Decision>,
+    attend: Decision,
+    rulebook: &Rulebook,
+) -> Decision {
     if !attend.allowed {
         return attend;
     }
-    let Some(s) = status_on(history, on, rulebook) else {
+    let Ok(s) = status else {
         return attend;
     };
     let meeting = rulebook.ballot(BallotType::Meeting);
     let vote = match s.status {
         MemberStatus::Provisional if !rulebook.provisional().may_vote_at_branch_meetings => {
-            deny(clauses::PROVISIONAL, provisional_until(&s))
+            deny(clauses::PROVISIONAL, provisional_until(s))
         }
         MemberStatus::InArrears if !meeting.in_arrears_may_vote => {
             deny(&meeting.clause, format!("in arrears since {}", s.since))
@@ -240,9 +264,14 @@ pub fn supporter_vote_in_ballot(
 
 /// May the member hold (or be elected to) a party office on `on`?
 pub fn hold_office(history: &MemberHistory, on: Date, rulebook: &Rulebook) -> Decision {
-    let s = match member_on(history, on, rulebook) {
+    office(&member_on(history, on, rulebook), rulebook)
+}
+
+/// `hold_office` on a status already judged.
+fn office(status: &Result<StatusOn, Decision>, rulebook: &Rulebook) -> Decision {
+    let s = match status {
         Ok(s) => s,
-        Err(refusal) => return refusal,
+        Err(refusal) => return refusal.clone(),
     };
     match s.status {
         MemberStatus::Suspended if !rulebook.suspension().may_hold_office => deny(
@@ -252,11 +281,11 @@ pub fn hold_office(history: &MemberHistory, on: Date, rulebook: &Rulebook) -> De
                 s.since
             ),
         ),
-        MemberStatus::Provisional => deny(clauses::PROVISIONAL, provisional_until(&s)),
+        MemberStatus::Provisional => deny(clauses::PROVISIONAL, provisional_until(s)),
         MemberStatus::InArrears if !rulebook.arrears().may_hold_office => {
             deny(clauses::ARREARS, format!("in arrears since {}", s.since))
         }
-        _ => good_standing(&s),
+        _ => good_standing(s),
     }
 }
 
@@ -276,10 +305,13 @@ pub fn list_flags(
     member_of_branch: bool,
     rulebook: &Rulebook,
 ) -> ListFlags {
+    // The status is judged once: it replays the member's history and words its reasons.
+    let status = member_on(history, on, rulebook);
+    let can_attend = attend_branch(&status, member_of_branch, rulebook);
     ListFlags {
-        can_attend: attend_branch_meeting(history, on, member_of_branch, rulebook),
-        can_vote: vote_at_branch_meeting(history, on, member_of_branch, rulebook),
-        can_hold_office: hold_office(history, on, rulebook),
+        can_vote: vote_branch(&status, can_attend.clone(), rulebook),
+        can_hold_office: office(&status, rulebook),
+        can_attend,
     }
 }
 

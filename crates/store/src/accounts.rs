@@ -153,41 +153,56 @@ pub struct Holder {
     pub grants: Vec<GrantRow>,
 }
 
-/// The account with its grants, in one query: every request asks this, and on SQLite each query
-/// is a round trip to a connection's own thread.
-pub async fn holder(store: &Store, account_id: i64) -> Result<Option<Holder>> {
-    on_pool!(store, |c| {
-        let rows = sqlx::query(
-            "SELECT a.email, a.member_id, g.id AS grant_id, g.role, g.unit_id, u.code AS unit_code, \
-             g.valid_from, g.valid_until FROM accounts a LEFT JOIN grants g ON g.account_id = a.id \
-             LEFT JOIN units u ON u.id = g.unit_id WHERE a.id = $1 ORDER BY g.id",
-        )
-        .bind(account_id)
-        .fetch_all(c)
-        .await?;
-        let Some(first) = rows.first() else {
-            return Ok(None);
-        };
-        let mut grants = Vec::with_capacity(rows.len());
-        for r in &rows {
-            let Some(id) = r.try_get::<Option<i64>, _>("grant_id")? else {
-                continue;
-            };
-            grants.push(GrantRow {
-                id,
-                account_id,
-                role: r.try_get("role")?,
-                unit_id: r.try_get("unit_id")?,
-                unit_code: r.try_get("unit_code")?,
-                valid_from: r.try_get("valid_from")?,
-                valid_until: r.try_get("valid_until")?,
-            });
+/// The columns `holder_from_rows!` reads, for a query that joins `accounts a` with `HOLDER_JOINS`.
+const HOLDER_COLUMNS: &str = "a.email, a.member_id, g.id AS grant_id, g.role, g.unit_id, \
+     u.code AS unit_code, g.valid_from, g.valid_until";
+const HOLDER_JOINS: &str =
+    "LEFT JOIN grants g ON g.account_id = a.id LEFT JOIN units u ON u.id = g.unit_id";
+
+/// The `Holder` in the rows of a query over `HOLDER_COLUMNS` (one row per grant, or one with no
+/// grant), ordered by grant; `None` when there are no rows.
+macro_rules! holder_from_rows {
+    ($rows:expr, $account_id:expr) => {{
+        let rows = $rows;
+        match rows.first() {
+            None => None,
+            Some(first) => {
+                let mut grants = Vec::with_capacity(rows.len());
+                for r in rows.iter() {
+                    let Some(id) = r.try_get::<Option<i64>, _>("grant_id")? else {
+                        continue;
+                    };
+                    grants.push(GrantRow {
+                        id,
+                        account_id: $account_id,
+                        role: r.try_get("role")?,
+                        unit_id: r.try_get("unit_id")?,
+                        unit_code: r.try_get("unit_code")?,
+                        valid_from: r.try_get("valid_from")?,
+                        valid_until: r.try_get("valid_until")?,
+                    });
+                }
+                Some(Holder {
+                    email: first.try_get("email")?,
+                    member_id: first.try_get("member_id")?,
+                    grants,
+                })
+            }
         }
-        Ok(Some(Holder {
-            email: first.try_get("email")?,
-            member_id: first.try_get("member_id")?,
-            grants,
-        }))
+    }};
+}
+
+/// The account with its grants, in one query.
+pub async fn holder(store: &Store, account_id: i64) -> Result<Option<Holder>> {
+    let sql = format!(
+        "SELECT {HOLDER_COLUMNS} FROM accounts a {HOLDER_JOINS} WHERE a.id = $1 ORDER BY g.id"
+    );
+    on_pool!(store, |c| {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(account_id)
+            .fetch_all(c)
+            .await?;
+        Ok(holder_from_rows!(&rows, account_id))
     })
 }
 
@@ -230,30 +245,40 @@ pub async fn insert_session(
 pub const LAST_SEEN_GRANULARITY_SECS: i64 = 60;
 
 /// The full session (not one that may only enrol a second factor) with this token hash if it has
-/// not expired at `now`; records that it was seen, to the granularity above.
-pub async fn live_session(store: &Store, token_hash: &str, now: i64) -> Result<Option<Credential>> {
+/// not expired at `now`, with the account that holds it and its grants; records that it was seen, to
+/// the granularity above. One query: every page asks this first, and on SQLite each query is a
+/// round trip to a connection's own thread.
+pub async fn live_session(
+    store: &Store,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<(Credential, Holder)>> {
+    let sql = format!(
+        "SELECT s.account_id, s.expires_at, s.csrf_token, s.last_seen_at, {HOLDER_COLUMNS} \
+         FROM sessions s JOIN accounts a ON a.id = s.account_id {HOLDER_JOINS} \
+         WHERE s.token_hash = $1 AND s.expires_at > $2 AND NOT s.enrol_only ORDER BY g.id"
+    );
     let found = on_pool!(store, |c| {
-        let r = sqlx::query(
-            "SELECT account_id, expires_at, csrf_token, last_seen_at FROM sessions \
-             WHERE token_hash = $1 AND expires_at > $2 AND NOT enrol_only",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(c)
-        .await?;
-        r.map(|r| {
-            Ok::<_, StoreError>((
-                Credential {
-                    account_id: r.try_get("account_id")?,
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(token_hash)
+            .bind(now)
+            .fetch_all(c)
+            .await?;
+        match rows.first() {
+            None => Ok::<_, StoreError>(None),
+            Some(r) => {
+                let account_id: i64 = r.try_get("account_id")?;
+                let credential = Credential {
+                    account_id,
                     expires_at: r.try_get("expires_at")?,
                     csrf_token: r.try_get("csrf_token")?,
-                },
-                r.try_get::<i64, _>("last_seen_at")?,
-            ))
-        })
-        .transpose()
+                };
+                let last_seen: i64 = r.try_get("last_seen_at")?;
+                Ok(holder_from_rows!(&rows, account_id).map(|h| (credential, h, last_seen)))
+            }
+        }
     })?;
-    let Some((credential, last_seen)) = found else {
+    let Some((credential, holder, last_seen)) = found else {
         return Ok(None);
     };
     if now - last_seen >= LAST_SEEN_GRANULARITY_SECS {
@@ -266,7 +291,7 @@ pub async fn live_session(store: &Store, token_hash: &str, now: i64) -> Result<O
         .await
         .map(|_| ()))?;
     }
-    Ok(Some(credential))
+    Ok(Some((credential, holder)))
 }
 
 pub async fn delete_session(store: &Store, token_hash: &str) -> Result<()> {

@@ -168,15 +168,16 @@ where
 /// Walks the whole chain in order, in pages so memory stays flat however long the log is.
 pub async fn verify(store: &Store) -> Result<Verification> {
     const PAGE: i64 = 10_000;
-    let sql =
-        format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq {}",
+        crate::limit(PAGE)
+    );
     let mut prev_hash = GENESIS_HASH.to_string();
     let mut expected_seq = 1i64;
     loop {
         let page: Vec<Event> = on_pool!(store, |c| {
             let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
                 .bind(expected_seq - 1)
-                .bind(PAGE)
                 .fetch_all(c)
                 .await?;
             rows.iter().map(event_from_row).collect::<Result<Vec<_>>>()
@@ -228,12 +229,13 @@ pub async fn verify(store: &Store) -> Result<Verification> {
 
 /// Events in order, for auditors: `after` a sequence number, at most `limit`.
 pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Vec<Event>> {
-    let sql =
-        format!("SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq LIMIT $2");
+    let sql = format!(
+        "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq {}",
+        crate::limit(limit)
+    );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(after)
-            .bind(limit)
             .fetch_all(c)
             .await?;
         rows.iter().map(event_from_row).collect::<Result<Vec<_>>>()

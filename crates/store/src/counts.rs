@@ -57,15 +57,16 @@ pub struct AccountLine {
 
 /// The first `limit` accounts with their roles (comma-joined).
 pub async fn accounts(store: &Store, limit: i64) -> Result<Vec<AccountLine>> {
+    let sql = format!(
+        "SELECT a.id AS id, a.email AS email, a.totp_enrolled AS totp, g.role AS role \
+         FROM accounts a LEFT JOIN grants g ON g.account_id = a.id \
+         WHERE a.id IN (SELECT id FROM accounts ORDER BY id {}) ORDER BY a.id, g.id",
+        crate::limit(limit)
+    );
     on_pool!(store, |c| {
-        let rows = sqlx::query(
-            "SELECT a.id AS id, a.email AS email, a.totp_enrolled AS totp, g.role AS role \
-             FROM accounts a LEFT JOIN grants g ON g.account_id = a.id \
-             WHERE a.id IN (SELECT id FROM accounts ORDER BY id LIMIT $1) ORDER BY a.id, g.id",
-        )
-        .bind(limit)
-        .fetch_all(c)
-        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .fetch_all(c)
+            .await?;
         let mut out: Vec<AccountLine> = Vec::new();
         for r in &rows {
             let id: i64 = r.try_get("id")?;

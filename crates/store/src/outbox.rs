@@ -66,15 +66,16 @@ pub async fn enqueue(tx: &mut Tx, mail: &NewMail<'_>, now: i64) -> Result<i64> {
 
 /// The ids of queued messages due at `now`, oldest first.
 pub async fn due(store: &Store, now: i64, limit: i64) -> Result<Vec<i64>> {
+    let sql = format!(
+        "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
+         ORDER BY next_attempt_at, id {}",
+        crate::limit(limit)
+    );
     on_pool!(store, |c| {
-        let rows = sqlx::query(
-            "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
-             ORDER BY next_attempt_at, id LIMIT $2",
-        )
-        .bind(now)
-        .bind(limit)
-        .fetch_all(c)
-        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(now)
+            .fetch_all(c)
+            .await?;
         rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
     })
 }
@@ -143,10 +144,12 @@ pub async fn requeue(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
 
 /// The newest messages first.
 pub async fn recent(store: &Store, limit: i64) -> Result<Vec<Mail>> {
-    let sql = format!("SELECT {COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
+    let sql = format!(
+        "SELECT {COLUMNS} FROM outbox ORDER BY id DESC {}",
+        crate::limit(limit)
+    );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(limit)
             .fetch_all(c)
             .await?;
         rows.iter().map(|r| Ok(mail_from_row!(r))).collect()

@@ -224,13 +224,13 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<Unit>> {
     let sql = format!(
-        "SELECT {UNIT_COLUMNS} FROM units WHERE ($1 = '' OR kind = $1) AND id > $2 ORDER BY id LIMIT $3"
+        "SELECT {UNIT_COLUMNS} FROM units WHERE ($1 = '' OR kind = $1) AND id > $2 ORDER BY id {}",
+        crate::limit(limit)
     );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(kind.unwrap_or(""))
             .bind(after_id)
-            .bind(limit)
             .fetch_all(c)
             .await?;
         rows.iter().map(|r| Ok(unit_from_row!(r))).collect()

@@ -110,10 +110,9 @@ pub async fn page_session(
     let Some(token) = cookie(headers, SESSION_COOKIE) else {
         return Ok(None);
     };
-    let Some((account_id, csrf)) = accounts::session(&state.app, token).await? else {
+    let Some((email, actor, csrf)) = accounts::session(&state.app, token).await? else {
         return Ok(None);
     };
-    let (email, actor) = accounts::actor(&state.app, account_id).await?;
     Ok(Some(PageSession {
         email,
         actor,

@@ -633,6 +633,24 @@ async fn the_pages_log_in_with_csrf_show_a_member_with_reasons_and_log_out() {
     // branch its delegates to the General Committee.
     let html = text_of(with_session(&format!("/units/{}", p.clp))).await;
     assert!(html.contains("Can vote"), "{html}");
+    // The list says why where a member may not; where they may, it says only so.
+    let list = &html[html.find("<h2>Members</h2>").expect(&html)..];
+    let refusals: Vec<&str> = list.split("<span class=\"no\">No</span>").skip(1).collect();
+    assert!(
+        !refusals.is_empty(),
+        "no one on the list is refused anything: {list}"
+    );
+    for after in refusals {
+        let reasons = after.trim_start();
+        assert!(
+            reasons.starts_with("<ul class=\"reasons\">\n<li>") && reasons.contains("(clause "),
+            "{after}"
+        );
+    }
+    assert!(
+        !list.contains("<span class=\"yes\">Yes</span>\n<ul"),
+        "{list}"
+    );
     assert!(html.contains("No officers on record today."), "{html}");
     let chair = members::by_number(&s.app.store, &p.in_branch)
         .await

@@ -456,3 +456,46 @@ fn list_flags_show_what_a_provisional_member_may_do() {
         "not eligible: provisional until 2026-12-01 (clause 2.I.provisional)"
     );
 }
+
+#[test]
+fn list_flags_say_what_each_judgement_says_alone() {
+    let book = shipped_for_tests();
+    let on = date!(2026 - 11 - 22);
+    let joined = date!(2020 - 01 - 01);
+    let histories = [
+        member(date!(2026 - 10 - 06)),
+        member(joined),
+        with(
+            member(joined),
+            date!(2026 - 09 - 01),
+            S::Suspended,
+            R::ComplaintSuspension,
+        ),
+        with(
+            member(joined),
+            date!(2026 - 11 - 01),
+            S::InArrears,
+            R::PaymentMissed,
+        ),
+        with(
+            member(joined),
+            date!(2026 - 06 - 01),
+            S::Lapsed,
+            R::GraceExpired,
+        ),
+        member(date!(2027 - 01 - 01)),
+    ];
+    for h in &histories {
+        for in_branch in [true, false] {
+            assert_eq!(
+                list_flags(h, on, in_branch, &book),
+                ListFlags {
+                    can_attend: attend_branch_meeting(h, on, in_branch, &book),
+                    can_vote: vote_at_branch_meeting(h, on, in_branch, &book),
+                    can_hold_office: hold_office(h, on, &book),
+                },
+                "{h:?}, in the branch: {in_branch}"
+            );
+        }
+    }
+}
