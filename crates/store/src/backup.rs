@@ -588,6 +588,10 @@ async fn snapshot_into(store: &Store, file: &Path, progress: &dyn Fn(Step)) -> R
                 .bind(name)
                 .execute(pool)
                 .await?;
+            // `VACUUM INTO` copies the register's own file, and the access log has its own.
+            if let Some(log) = sqlite.access_log_file() {
+                crate::access_log_file::copy_into(file, log).await?;
+            }
         }
         Store::Postgres(pool) => {
             // A connection of its own: a streamed read stays open as long as its table's copy takes,
@@ -816,6 +820,9 @@ mod tests {
         "INSERT INTO ballot_voted (ballot_id, member_id) VALUES (5, 7)",
         // The ballot is still open, so its paper is in the box.
         "INSERT INTO ballot_box (ballot_id, receipt, marks) VALUES (5, 'ABCD-EFGH-JKLM-NPQR', '2 1')",
+        // On SQLite the access log has a file of its own; a backup carries it all the same.
+        "INSERT INTO access_log (occurred_at, actor, action, subject, detail) VALUES \
+         ('2026-11-22T09:30:00Z', 'account:1', 'read_member', 'member:L1', '{}')",
     ];
 
     async fn exec(store: &Store, sql: &str) {

@@ -6,6 +6,7 @@ use crate::{Result, StoreError};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -30,6 +31,9 @@ pub enum Store {
 pub struct Sqlite {
     readers: SqlitePool,
     writer: SqlitePool,
+    /// The access log's own file, attached to every connection (see `access_log_file`); `None`
+    /// where the log is in the database's own file, as in a backup.
+    access_log: Option<PathBuf>,
 }
 
 impl Sqlite {
@@ -39,6 +43,7 @@ impl Sqlite {
         Sqlite {
             readers: pool.clone(),
             writer: pool,
+            access_log: None,
         }
     }
 
@@ -48,6 +53,11 @@ impl Sqlite {
 
     pub fn writer(&self) -> &SqlitePool {
         &self.writer
+    }
+
+    /// The access log's own file, if it has one.
+    pub fn access_log_file(&self) -> Option<&Path> {
+        self.access_log.as_deref()
     }
 }
 
@@ -128,15 +138,31 @@ impl Store {
                 // ANALYZE samples at most this many rows per index: plans need the shape of a table,
                 // and a full scan of a million-member register costs a second for nothing better.
                 .pragma("analysis_limit", "1000");
-            let readers = SqlitePoolOptions::new()
-                .max_connections(8)
-                .connect_with(options.clone())
-                .await?;
-            let writer = SqlitePoolOptions::new()
-                .max_connections(1)
-                .connect_with(options)
-                .await?;
-            Ok(Store::Sqlite(Sqlite { readers, writer }))
+            let access_log = crate::access_log_file::path_for(options.get_filename());
+            if let Some(file) = &access_log {
+                crate::access_log_file::prepare(file).await?;
+            }
+            let pool = |max: u32| {
+                let file = access_log.clone();
+                SqlitePoolOptions::new()
+                    .max_connections(max)
+                    .after_connect(move |c, _| {
+                        let file = file.clone();
+                        Box::pin(async move {
+                            match file {
+                                Some(f) => crate::access_log_file::attach(c, &f).await,
+                                None => Ok(()),
+                            }
+                        })
+                    })
+            };
+            let readers = pool(8).connect_with(options.clone()).await?;
+            let writer = pool(1).connect_with(options).await?;
+            Ok(Store::Sqlite(Sqlite {
+                readers,
+                writer,
+                access_log,
+            }))
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let options = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
@@ -159,7 +185,12 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<()> {
         match self {
-            Store::Sqlite(p) => sqlx::migrate!("migrations/sqlite").run(p.writer()).await?,
+            Store::Sqlite(p) => {
+                sqlx::migrate!("migrations/sqlite").run(p.writer()).await?;
+                if let Some(file) = p.access_log_file() {
+                    crate::access_log_file::relocate(p.writer(), file).await?;
+                }
+            }
             Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
         Ok(())

@@ -4,6 +4,7 @@
 //! Rust, never `now()`. Errors are `StoreError`; callers add the context of what they were doing.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod access_log_file;
 mod engine;
 
 pub mod accounts;

@@ -18,8 +18,9 @@ pub async fn shape(store: &Store) -> Result<Shape> {
         Store::Sqlite(sqlite) => {
             let p = sqlite.readers();
             let tables: Vec<String> = sqlx::query(
-                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-                 AND name <> '_sqlx_migrations' ORDER BY name",
+                // Every attached file's tables: the access log has a file of its own.
+                "SELECT name FROM pragma_table_list WHERE type = 'table' AND schema <> 'temp' \
+                 AND name NOT LIKE 'sqlite_%' AND name <> '_sqlx_migrations' ORDER BY name",
             )
             .fetch_all(p)
             .await?
