@@ -440,46 +440,110 @@ pub struct ListedRow {
     pub history: Vec<StatusRow>,
 }
 
-/// A member's transitions as one JSON array of `[effective_on, status, reason_code, actor,
-/// audit_seq, id]`, for `m`. A list page reads its members and their histories in one statement this
-/// way: through sqlx's SQLite driver every row and value of a result crosses from the connection's
-/// thread one at a time, and the separate history query's rows cost more than the database's work
-/// on them. The array is unordered (`history_from_json` puts it in effective order): an aggregate
-/// with its own ORDER BY makes SQLite sort each member's few rows apart, a third of the statement.
-fn history_json(engine: crate::Engine) -> &'static str {
+/// A page of a membership list as one JSON array, one `[id, membership_number, given_name,
+/// family_name, postcode, status, joined_on, continuous_since, paid_up_until, branch_unit_id,
+/// clp_unit_id, history]` per member in walk order, over the subquery `listed` (aliases as in
+/// `walk_list`). Each history is an array of `[effective_on, status, reason_code, actor, audit_seq,
+/// id]`.
+///
+/// One value, because through sqlx's SQLite driver every row and value of a result crosses from the
+/// connection's thread one at a time, each copied and freed on the other side; fifty members with
+/// their histories as rows cost more in that crossing than the database's work on them. The page is
+/// in the database's own order (its collation decides where the next page starts); each history is
+/// unordered and `page_from_json` orders it: an aggregate with its own ORDER BY makes SQLite sort
+/// each member's few transitions apart, which was a third of the statement.
+fn page_json(engine: crate::Engine) -> (&'static str, &'static str) {
     match engine {
-        crate::Engine::Sqlite => {
+        crate::Engine::Sqlite => (
             "(SELECT json_group_array(json_array(h.effective_on, h.status, h.reason_code, h.actor, h.audit_seq, h.id)) \
-             FROM member_status_history h WHERE h.member_id = m.id)"
-        }
-        crate::Engine::Postgres => {
+             FROM member_status_history h WHERE h.member_id = m.id)",
+            "json_group_array(json_array(id, membership_number, given_name, family_name, postcode, status, \
+             joined_on, continuous_since, paid_up_until, branch_unit_id, clp_unit_id, json(history)) ORDER BY walk_key, id)",
+        ),
+        crate::Engine::Postgres => (
             "(SELECT COALESCE(json_agg(json_build_array(h.effective_on, h.status, h.reason_code, h.actor, h.audit_seq, h.id)), \
-             '[]')::text FROM member_status_history h WHERE h.member_id = m.id)"
-        }
+             '[]'::json) FROM member_status_history h WHERE h.member_id = m.id)",
+            "COALESCE(json_agg(json_build_array(id, membership_number, given_name, family_name, postcode, status, \
+             joined_on, continuous_since, paid_up_until, branch_unit_id, clp_unit_id, history) ORDER BY walk_key, id), '[]'::json)::text",
+        ),
     }
 }
 
-/// The history `history_json` wrote, in effective order (of two on a day, the one recorded first).
-fn history_from_json(member_id: i64, text: &str) -> Result<Vec<StatusRow>> {
-    let bad = |e: &dyn std::fmt::Display| {
-        crate::StoreError::Invalid(format!("member {member_id}'s status history: {e}"))
+/// A listed member's history as `page_json` writes it.
+type HistoryJson = Vec<(String, String, String, String, i64, i64)>;
+/// A listed member as `page_json` writes them.
+type ListedJson = (
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    HistoryJson,
+);
+
+/// A page `page_json` wrote, in its order, each history in effective order (of two on a day, the
+/// one recorded first).
+fn page_from_json(text: &str) -> Result<Vec<ListedRow>> {
+    let bad = |whose: &str, e: &dyn std::fmt::Display| {
+        crate::StoreError::Invalid(format!("a membership list's {whose}: {e}"))
     };
     let day = time::macros::format_description!("[year]-[month]-[day]");
-    let mut rows: Vec<(String, String, String, String, i64, i64)> =
-        serde_json::from_str(text).map_err(|e| bad(&e))?;
-    // Dates are YYYY-MM-DD, so their text sorts as they do.
-    rows.sort_by(|a, b| (&a.0, a.5).cmp(&(&b.0, b.5)));
-    rows.into_iter()
-        .map(|(on, status, reason_code, actor, audit_seq, _)| {
-            Ok(StatusRow {
-                member_id,
-                effective_on: Date::parse(&on, day).map_err(|e| bad(&e))?,
+    let date = |whose: &str, text: &str| Date::parse(text, day).map_err(|e| bad(whose, &e));
+    let page: Vec<ListedJson> = serde_json::from_str(text).map_err(|e| bad("page", &e))?;
+    page.into_iter()
+        .map(
+            |(
+                id,
+                number,
+                given,
+                family,
+                postcode,
                 status,
-                reason_code,
-                actor,
-                audit_seq,
-            })
-        })
+                joined,
+                since,
+                paid,
+                branch,
+                clp,
+                mut history,
+            )| {
+                let whose = format!("member {number}");
+                // Dates are YYYY-MM-DD, so their text sorts as they do.
+                history.sort_by(|a, b| (&a.0, a.5).cmp(&(&b.0, b.5)));
+                let history = history
+                    .into_iter()
+                    .map(|(on, status, reason_code, actor, audit_seq, _)| {
+                        Ok(StatusRow {
+                            member_id: id,
+                            effective_on: date(&whose, &on)?,
+                            status,
+                            reason_code,
+                            actor,
+                            audit_seq,
+                        })
+                    })
+                    .collect::<Result<_>>()?;
+                Ok(ListedRow {
+                    id,
+                    joined_on: date(&whose, &joined)?,
+                    continuous_since: date(&whose, &since)?,
+                    paid_up_until: paid.as_deref().map(|p| date(&whose, p)).transpose()?,
+                    membership_number: number,
+                    given_name: given,
+                    family_name: family,
+                    postcode,
+                    status,
+                    branch_unit_id: branch,
+                    clp_unit_id: clp,
+                    history,
+                })
+            },
+        )
         .collect()
 }
 
@@ -520,43 +584,26 @@ pub async fn walk_list(
             Some(lad),
         ),
     };
+    let (history, page) = page_json(store.engine());
     let sql = format!(
-        "SELECT m.id, m.membership_number, m.given_name, m.family_name, m.postcode, m.status, m.joined_on, \
-         m.continuous_since, m.paid_up_until, pu.branch_unit_id, pu.clp_unit_id, {} AS history \
-         FROM {from} AND {key} >= $1 AND ({key} > $1 OR m.id > $2) ORDER BY {key}, m.id {}",
-        history_json(store.engine()),
+        "SELECT {page} AS page FROM (SELECT {key} AS walk_key, m.id, m.membership_number, m.given_name, m.family_name, \
+         m.postcode, m.status, m.joined_on, m.continuous_since, m.paid_up_until, pu.branch_unit_id, \
+         pu.clp_unit_id, {history} AS history \
+         FROM {from} AND {key} >= $1 AND ({key} > $1 OR m.id > $2) ORDER BY {key}, m.id {}) listed",
         crate::limit(limit)
     );
     let (postcode, id) = after.unwrap_or(("", 0));
-    on_pool!(store, |c| {
+    let text: String = on_pool!(store, |c| {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(postcode)
             .bind(id);
         if let Some(lad) = lad {
             q = q.bind(lad);
         }
-        let rows = q.fetch_all(c).await?;
-        rows.iter()
-            .map(|r| {
-                let id: i64 = r.try_get("id")?;
-                let history: String = r.try_get("history")?;
-                Ok(ListedRow {
-                    id,
-                    membership_number: r.try_get("membership_number")?,
-                    given_name: r.try_get("given_name")?,
-                    family_name: r.try_get("family_name")?,
-                    postcode: r.try_get("postcode")?,
-                    status: r.try_get("status")?,
-                    joined_on: r.try_get("joined_on")?,
-                    continuous_since: r.try_get("continuous_since")?,
-                    paid_up_until: r.try_get("paid_up_until")?,
-                    branch_unit_id: r.try_get("branch_unit_id")?,
-                    clp_unit_id: r.try_get("clp_unit_id")?,
-                    history: history_from_json(id, &history)?,
-                })
-            })
-            .collect()
-    })
+        let row = q.fetch_one(c).await?;
+        Ok::<_, crate::StoreError>(row.try_get("page")?)
+    })?;
+    page_from_json(&text)
 }
 
 pub async fn count(store: &Store) -> Result<i64> {
@@ -759,12 +806,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_listed_history_comes_back_in_effective_order_and_same_day_rows_in_recorded_order() {
-        let text = r#"[["2026-03-01","active","renewed","cli",9,12],
-            ["2025-01-01","provisional","joined","cli",1,3],
-            ["2026-03-01","in_arrears","payment_missed","cli",8,11]]"#;
-        let rows = history_from_json(7, text).unwrap();
-        let seen: Vec<(String, &str)> = rows
+    fn a_listed_page_keeps_its_order_and_each_history_comes_in_effective_order() {
+        let text = r#"[
+            [9,"L9","Bo","Lee","L2 2AA","active","2020-01-01","2020-01-01",null,3,2,[]],
+            [7,"L7","Ada","Cole","L1 8JQ","active","2025-01-01","2025-01-01","2027-01-01",3,2,
+             [["2026-03-01","active","renewed","cli",9,12],
+              ["2025-01-01","provisional","joined","cli",1,3],
+              ["2026-03-01","in_arrears","payment_missed","cli",8,11]]],
+            [4,"L4","Cy","Ng","L2 2AA","lapsed","2019-05-01","2019-05-01",null,null,null,[]]
+        ]"#;
+        let page = page_from_json(text).unwrap();
+        let order: Vec<&str> = page.iter().map(|m| m.membership_number.as_str()).collect();
+        assert_eq!(order, ["L9", "L7", "L4"]);
+        let seen: Vec<(String, &str)> = page[1]
+            .history
             .iter()
             .map(|r| (r.effective_on.to_string(), r.status.as_str()))
             .collect();
@@ -776,8 +831,15 @@ mod tests {
                 ("2026-03-01".to_string(), "active"),
             ]
         );
-        assert!(rows.iter().all(|r| r.member_id == 7));
-        let err = history_from_json(7, r#"[["01/03/2026","active","renewed","cli",9,12]]"#);
-        assert!(err.unwrap_err().to_string().contains("member 7"));
+        assert!(page[1].history.iter().all(|r| r.member_id == 7));
+        assert_eq!(page[1].paid_up_until.unwrap().to_string(), "2027-01-01");
+        assert_eq!(page[2].branch_unit_id, None);
+        let bad =
+            r#"[[7,"L7","Ada","Cole","L1 8JQ","active","01/01/2025","2025-01-01",null,3,2,[]]]"#;
+        assert!(page_from_json(bad)
+            .unwrap_err()
+            .to_string()
+            .contains("member L7"));
+        assert!(page_from_json("[]").unwrap().is_empty());
     }
 }
