@@ -13,6 +13,7 @@ use caucus_app::accounts::{self, Login};
 use caucus_app::records::{self, Question};
 use caucus_app::AppError;
 use caucus_domain::ballot::BallotType;
+use caucus_domain::decision::Decision;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -675,13 +676,14 @@ async fn member(
     render(StatusCode::OK, &page)
 }
 
+/// A member on a unit page's list, with the flags as judged (moved, not copied: a page has fifty).
 struct ListedRow {
     name: String,
     number: String,
     status: String,
-    attend: DecisionBody,
-    vote: DecisionBody,
-    office: DecisionBody,
+    attend: Decision,
+    vote: Decision,
+    office: Decision,
 }
 
 #[derive(Template)]
@@ -781,14 +783,14 @@ async fn unit(
         Ok(page) => (
             None,
             page.items
-                .iter()
+                .into_iter()
                 .map(|l| ListedRow {
                     name: format!("{} {}", l.member.given_name, l.member.family_name),
-                    number: l.member.membership_number.clone(),
-                    status: l.member.status.clone(),
-                    attend: DecisionBody::from(&l.flags.can_attend),
-                    vote: DecisionBody::from(&l.flags.can_vote),
-                    office: DecisionBody::from(&l.flags.can_hold_office),
+                    number: l.member.membership_number,
+                    status: l.member.status,
+                    attend: l.flags.can_attend,
+                    vote: l.flags.can_vote,
+                    office: l.flags.can_hold_office,
                 })
                 .collect(),
             page.next.map(|c| c.text()),
