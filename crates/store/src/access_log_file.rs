@@ -14,11 +14,10 @@
 //! A transaction that writes both files is atomic in each but not across them (SQLite in WAL mode):
 //! only a restore does that, and a restore interrupted half-way is run again.
 use crate::audit::{self, NewEvent};
-use crate::{Result, Store, StoreError};
+use crate::{Result, StoreError, Tx};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
 /// The name the access log's file is attached under.
 pub const SCHEMA: &str = "access_log_file";
@@ -73,11 +72,7 @@ pub async fn attach(c: &mut SqliteConnection, file: &Path) -> std::result::Resul
 /// The statements caucus's migrations make the access log with (table first, then its indexes),
 /// read back from a database in memory that they were applied to.
 async fn canonical_ddl() -> Result<Vec<(String, String)>> {
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(SqliteConnectOptions::from_str("sqlite::memory:")?)
-        .await?;
-    sqlx::migrate!("migrations/sqlite").run(&pool).await?;
+    let pool = crate::backup::migrated_in_memory().await?;
     let rows = sqlx::query(
         "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'access_log' AND sql IS NOT NULL \
          ORDER BY type = 'table' DESC, name",
@@ -151,9 +146,7 @@ pub async fn relocate(writer: &SqlitePool, file: &Path) -> Result<()> {
         }
         (false, false) => {
             create(&mut tx, SCHEMA).await?;
-            tx.commit().await?;
-            let store = Store::Sqlite(crate::Sqlite::single(writer.clone()));
-            let mut tx = store.begin().await?;
+            let mut tx = Tx::Sqlite(tx);
             audit::append(
                 &mut tx,
                 NewEvent {
@@ -240,7 +233,24 @@ mod tests {
 #[cfg(test)]
 mod on_disk {
     use super::*;
-    use crate::on_pool;
+    use crate::{on_pool, Store};
+
+    /// The register's access-log file.
+    fn log_file(store: &Store) -> PathBuf {
+        let Store::Sqlite(sqlite) = store else {
+            unreachable!("a SQLite URL opens SQLite")
+        };
+        sqlite.access_log_file().unwrap().to_path_buf()
+    }
+
+    /// Closes the register and deletes its access-log file, as if it were lost.
+    async fn close_and_lose_the_log_file(store: Store) {
+        let file = log_file(&store);
+        store.close().await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
+        }
+    }
 
     async fn lines(store: &Store) -> Vec<String> {
         crate::accounts::access_log_for(store, "member:L1")
@@ -286,11 +296,10 @@ mod on_disk {
         assert_eq!(lines(&store).await, ["account:1"]);
         assert!(tables_in(&store, "main").await.is_empty());
         assert_eq!(tables_in(&store, SCHEMA).await, ["access_log"]);
-        let Store::Sqlite(sqlite) = &store else {
-            unreachable!("a SQLite URL opens SQLite")
-        };
-        let file = sqlite.access_log_file().unwrap().to_path_buf();
-        assert!(file.to_str().unwrap().ends_with("caucus.db-access-log"));
+        assert!(log_file(&store)
+            .to_str()
+            .unwrap()
+            .ends_with("caucus.db-access-log"));
         store.close().await;
         // Opened again, the register finds its log where it left it.
         let store = Store::open(&db.url).await.unwrap();
@@ -310,7 +319,6 @@ mod on_disk {
         let Store::Sqlite(sqlite) = &store else {
             unreachable!("a SQLite URL opens SQLite")
         };
-        let file = sqlite.access_log_file().unwrap().to_path_buf();
         // Put the register back as it was before the log had a file: the log inside, no file.
         let mut c = sqlite.writer().acquire().await.unwrap();
         create(&mut c, "main").await.unwrap();
@@ -321,10 +329,7 @@ mod on_disk {
         .await
         .unwrap();
         drop(c);
-        store.close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-        }
+        close_and_lose_the_log_file(store).await;
         let store = Store::open(&db.url).await.unwrap();
         assert!(tables_in(&store, "main").await.is_empty());
         log(&store, "account:2").await;
@@ -336,14 +341,7 @@ mod on_disk {
         let db = caucus_testkit::TestDb::sqlite();
         let store = Store::open(&db.url).await.unwrap();
         log(&store, "account:1").await;
-        let Store::Sqlite(sqlite) = &store else {
-            unreachable!("a SQLite URL opens SQLite")
-        };
-        let file = sqlite.access_log_file().unwrap().to_path_buf();
-        store.close().await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", file.display()));
-        }
+        close_and_lose_the_log_file(store).await;
         let store = Store::open(&db.url).await.unwrap();
         assert!(lines(&store).await.is_empty());
         let events = crate::audit::list(&store, 0, 100).await.unwrap();

@@ -228,13 +228,19 @@ fn migrator() -> sqlx::migrate::Migrator {
     sqlx::migrate!("migrations/sqlite")
 }
 
-/// caucus's own schema: its SQLite migrations applied to a database in memory and read back.
-async fn caucus_schema() -> Result<Vec<Table>> {
+/// A database in memory with caucus's SQLite migrations applied: the schema as they make it.
+pub(crate) async fn migrated_in_memory() -> Result<SqlitePool> {
     let pool = SqlitePoolOptions::new()
         .max_connections(1)
         .connect_with(SqliteConnectOptions::from_str("sqlite::memory:")?)
         .await?;
     migrator().run(&pool).await?;
+    Ok(pool)
+}
+
+/// caucus's own schema: its SQLite migrations applied to a database in memory and read back.
+async fn caucus_schema() -> Result<Vec<Table>> {
+    let pool = migrated_in_memory().await?;
     let tables = schema(&pool).await;
     pool.close().await;
     tables
