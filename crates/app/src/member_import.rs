@@ -8,6 +8,7 @@ use crate::{io_error, App, AppError, Progress, Result, CLI_ACTOR};
 use caucus_domain::lifecycle::TransitionReason;
 use caucus_domain::member::{parse_bool, MemberStatus, PaymentMethod};
 use caucus_domain::postcode::Postcode;
+use caucus_domain::status::imported_history;
 use caucus_store::audit::{self, digest, NewEvent};
 use caucus_store::geography::{self, Placement};
 use caucus_store::imports::{self, ImportRun, Reject};
@@ -536,21 +537,16 @@ async fn write_batch(
                 row.membership_number
             )));
         };
-        // Everyone starts provisional on joining; the source's status as of today follows, so the
-        // register's history shows both what the rules derive and what the source asserted.
-        statuses.push(status_row(
-            id,
+        let asserted =
+            MemberStatus::parse(&row.status).map_err(|e| AppError::Invalid(e.to_string()))?;
+        for t in imported_history(
             row.joined_on,
-            MemberStatus::Provisional.as_str(),
-            TransitionReason::Joined,
-        ));
-        if row.status != MemberStatus::Provisional.as_str() {
-            statuses.push(status_row(
-                id,
-                today.max(row.joined_on),
-                &row.status,
-                TransitionReason::Imported,
-            ));
+            row.paid_up_until,
+            asserted,
+            today,
+            &app.rules,
+        ) {
+            statuses.push(status_row(id, t.effective_on, t.status.as_str(), t.reason));
         }
         placements.push(placement_row(id, row.joined_on, row, place, "joined"));
     }

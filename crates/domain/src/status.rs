@@ -216,6 +216,38 @@ pub fn check_change(
     check_transition(current.map(|s| s.status), to, reason, on, &facts, rulebook)
 }
 
+/// What an import records for a new member: provisional from joining, then the source's status on
+/// `today` only where the rules, run from joining and the paid-up date, would not arrive at it
+/// themselves. So a long-standing active member's history shows the end of their provisional period,
+/// and a member in arrears the day their arrears began, each with its clause, rather than a status
+/// that seems to begin on the day of the import. A provisional status is never recorded: its period
+/// runs from joining whatever the source says.
+pub fn imported_history(
+    joined_on: Date,
+    paid_up_until: Option<Date>,
+    asserted: MemberStatus,
+    today: Date,
+    rulebook: &Rulebook,
+) -> Vec<Transition> {
+    let mut history = MemberHistory::joined(joined_on);
+    history.paid_up_until = paid_up_until;
+    history.transitions.push(Transition {
+        effective_on: joined_on,
+        status: MemberStatus::Provisional,
+        reason: TransitionReason::Joined,
+    });
+    let on = today.max(joined_on);
+    let derived = status_on(&history, on, rulebook).map(|s| s.status);
+    if asserted != MemberStatus::Provisional && derived != Some(asserted) {
+        history.transitions.push(Transition {
+            effective_on: on,
+            status: asserted,
+            reason: TransitionReason::Imported,
+        });
+    }
+    history.transitions
+}
+
 /// The start of the membership spell that includes `day`: joining, or the latest rejoining,
 /// readmission or overturned rejection on or before it (each starts a provisional period afresh).
 fn spell_start(history: &MemberHistory, day: Date) -> Date {

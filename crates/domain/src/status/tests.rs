@@ -437,3 +437,51 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn an_import_records_only_what_the_rules_do_not_derive() {
+    let book = shipped_for_tests();
+    let today = date!(2026 - 11 - 23);
+    let joined = date!(2001 - 03 - 05);
+    let recorded = |paid: Option<Date>, asserted: MemberStatus| {
+        imported_history(joined, paid, asserted, today, &book)
+            .into_iter()
+            .map(|t| (t.effective_on, t.status, t.reason))
+            .collect::<Vec<_>>()
+    };
+    let joining = (joined, S::Provisional, R::Joined);
+    // Paid ahead: active since the provisional period ended, as the rules say.
+    assert_eq!(
+        recorded(Some(date!(2027 - 03 - 01)), S::Active),
+        vec![joining]
+    );
+    let mut h = MemberHistory::joined(joined);
+    h.paid_up_until = Some(date!(2027 - 03 - 01));
+    h.transitions = vec![t(joined, S::Provisional, R::Joined)];
+    let s = status_on(&h, today, &book).unwrap();
+    assert_eq!((s.status, s.since), (S::Active, date!(2001 - 04 - 30)));
+    // Paid up to September: in arrears since 1 October, derived.
+    assert_eq!(
+        recorded(Some(date!(2026 - 09 - 30)), S::InArrears),
+        vec![joining]
+    );
+    // The source says lapsed though the grace period still runs: the source is recorded.
+    assert_eq!(
+        recorded(Some(date!(2026 - 09 - 30)), S::Lapsed),
+        vec![joining, (today, S::Lapsed, R::Imported)]
+    );
+    // Nothing derives a resignation or a suspension.
+    for s in [S::Resigned, S::Suspended, S::Deceased, S::Expelled] {
+        assert_eq!(
+            recorded(Some(date!(2027 - 03 - 01)), s),
+            vec![joining, (today, s, R::Imported)]
+        );
+    }
+    // A recent joiner the source calls active is recorded so; a provisional status never is.
+    let recent = imported_history(date!(2026 - 11 - 01), None, S::Active, today, &book);
+    assert_eq!(recent.len(), 2);
+    assert_eq!(
+        recorded(Some(date!(2027 - 03 - 01)), S::Provisional),
+        vec![joining]
+    );
+}
