@@ -12,6 +12,7 @@ pub mod clock;
 pub mod dashboard;
 pub mod geography_import;
 pub mod groups;
+pub mod list_cache;
 pub mod mail;
 pub mod member_export;
 pub mod member_history;
@@ -92,6 +93,8 @@ pub struct App {
     pub rules: Rulebook,
     pub clock: Clock,
     pub access_log: access_log::AccessLog,
+    /// Membership-list pages kept while the register is unchanged.
+    pub lists: list_cache::ListCache,
 }
 
 impl App {
@@ -101,6 +104,7 @@ impl App {
             rules,
             clock,
             access_log: access_log::AccessLog::default(),
+            lists: list_cache::ListCache::default(),
         }
     }
 }

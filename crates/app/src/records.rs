@@ -8,10 +8,13 @@ use caucus_domain::policy::{can, Action, Actor, Resource};
 use caucus_domain::status::{status_on, MemberHistory, StatusOn};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
+use caucus_store::audit;
 use caucus_store::members::{self, ListOf, ListedRow, Member, PlacementRow, StatusRow};
 use caucus_store::units::{self, Unit};
+use std::sync::Arc;
 use time::Date;
 
+use crate::list_cache::{PageKey, Version};
 use crate::member_history::RecordDates;
 use crate::{App, AppError, Result};
 
@@ -35,7 +38,7 @@ fn page_of<T, C>(items: Vec<T>, limit: i64, cursor: impl Fn(&T) -> C) -> Page<T,
 
 /// Where a unit's membership list goes on from: the last member shown, by postcode and id (the
 /// list's order). Its text is opaque to readers: the postcode in hex, a dot, the id.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListCursor {
     pub postcode: String,
     pub id: i64,
@@ -198,6 +201,13 @@ pub struct ListedMember {
     pub flags: ListFlags,
 }
 
+/// A page of a unit's membership list, shared with the pages kept in `App::lists`.
+#[derive(Debug, Clone)]
+pub struct MemberList {
+    pub items: Arc<[ListedMember]>,
+    pub next: Option<ListCursor>,
+}
+
 /// The membership list of a unit with eligibility flags. A local authority's list is of the members
 /// whose address lies in its area (what a group leader gets); other units list the members placed in
 /// them or beneath them.
@@ -207,7 +217,7 @@ pub async fn unit_members(
     code: &str,
     after: Option<&ListCursor>,
     limit: i64,
-) -> Result<Page<ListedMember, ListCursor>> {
+) -> Result<MemberList> {
     let u = find_unit(app, code).await?;
     let resource = unit_resource(app, &u).await?;
     members_of(app, actor, &u, &resource, after, limit).await
@@ -220,7 +230,7 @@ pub async fn unit_members_of(
     view: &UnitView,
     after: Option<&ListCursor>,
     limit: i64,
-) -> Result<Page<ListedMember, ListCursor>> {
+) -> Result<MemberList> {
     members_of(app, actor, &view.unit, &view.resource, after, limit).await
 }
 
@@ -231,10 +241,57 @@ async fn members_of(
     resource: &Resource,
     after: Option<&ListCursor>,
     limit: i64,
-) -> Result<Page<ListedMember, ListCursor>> {
+) -> Result<MemberList> {
     let today = app.clock.today();
     let why = authorise(actor, Action::ListMembers, resource, today)?;
     let limit = limit.clamp(1, MAX_PAGE);
+    // The head is read before the page, so a page is never kept under a state older than its own.
+    let (head_seq, head_hash) = audit::head(&app.store).await?;
+    let version = Version {
+        head_seq,
+        head_hash,
+        today,
+    };
+    let key = PageKey {
+        unit_id: u.id,
+        after: after.cloned(),
+        limit,
+    };
+    let items = match app.lists.get(&version, &key) {
+        Some(items) => items,
+        None => {
+            let items: Arc<[ListedMember]> = read_page(app, u, after, limit, today).await?.into();
+            app.lists.put(version, key, items.clone());
+            items
+        }
+    };
+    log_read(
+        app,
+        actor,
+        "list_members",
+        &format!("unit:{}", u.code),
+        &why,
+    )
+    .await?;
+    let next = if items.len() as i64 == limit {
+        items.last().map(|l| ListCursor {
+            postcode: l.member.postcode.clone(),
+            id: l.member.id,
+        })
+    } else {
+        None
+    };
+    Ok(MemberList { items, next })
+}
+
+/// A page of the unit's list as the register stands, each member judged on `today`.
+async fn read_page(
+    app: &App,
+    u: &Unit,
+    after: Option<&ListCursor>,
+    limit: i64,
+    today: Date,
+) -> Result<Vec<ListedMember>> {
     let after = after.map(|c| (c.postcode.as_str(), c.id));
     let found = match unit_kind(u) {
         UnitKind::LocalAuthority => {
@@ -251,14 +308,6 @@ async fn members_of(
             members::walk_list(&app.store, ListOf::Units(&beneath), after, limit).await?
         }
     };
-    log_read(
-        app,
-        actor,
-        "list_members",
-        &format!("unit:{}", u.code),
-        &why,
-    )
-    .await?;
     let mut items = Vec::with_capacity(found.len());
     for m in found {
         let dates = RecordDates {
@@ -271,10 +320,7 @@ async fn members_of(
             eligibility::list_flags(&history, today, m.branch_unit_id.is_some(), &app.rules);
         items.push(ListedMember { member: m, flags });
     }
-    Ok(page_of(items, limit, |l| ListCursor {
-        postcode: l.member.postcode.clone(),
-        id: l.member.id,
-    }))
+    Ok(items)
 }
 
 /// What the domain's rules need of a member: their recorded transitions and dates.

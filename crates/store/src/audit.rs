@@ -165,6 +165,20 @@ where
     })
 }
 
+/// The chain's head as committed: the last event's sequence number and hash. Every change to the
+/// register appends an event in its own transaction, and the head row stays locked until that
+/// transaction ends, so an unchanged head means an unchanged register (`caucus_app::list_cache`
+/// relies on it). The hash tells apart two registers that reached the same number differently, such
+/// as one restored from a backup.
+pub async fn head(store: &Store) -> Result<(i64, String)> {
+    on_pool!(store, |c| {
+        let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
+            .fetch_one(c)
+            .await?;
+        Ok::<_, crate::StoreError>((r.try_get("seq")?, r.try_get("hash")?))
+    })
+}
+
 /// Walks the whole chain in order, in pages so memory stays flat however long the log is.
 pub async fn verify(store: &Store) -> Result<Verification> {
     const PAGE: i64 = 10_000;
@@ -208,12 +222,7 @@ pub async fn verify(store: &Store) -> Result<Verification> {
             expected_seq += 1;
         }
     }
-    let (head_seq, head_hash): (i64, String) = on_pool!(store, |c| {
-        let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(c)
-            .await?;
-        Ok::<_, crate::StoreError>((r.try_get("seq")?, r.try_get("hash")?))
-    })?;
+    let (head_seq, head_hash) = head(store).await?;
     let last = expected_seq - 1;
     if head_seq != last || head_hash != prev_hash {
         return Ok(Verification::Broken {

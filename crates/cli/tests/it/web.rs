@@ -919,6 +919,57 @@ async fn a_unit_list_walked_page_by_page_is_every_member_once_in_postcode_order_
         }
         assert!(ListCursor::parse("not a cursor").is_err());
         assert!(ListCursor::parse("zz.1").is_err());
+
+        // A page read again is the same page; a change made by another process (here another App
+        // on the same register, as `caucus` on the command line would be) shows on the next read.
+        let first = records::unit_members(&s.app, &actor, &p.branch, None, 50)
+            .await
+            .unwrap();
+        let again = records::unit_members(&s.app, &actor, &p.branch, None, 50)
+            .await
+            .unwrap();
+        let numbers = |l: &records::MemberList| {
+            l.items
+                .iter()
+                .map(|m| (m.member.membership_number.clone(), m.member.status.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(numbers(&first), numbers(&again));
+        let chosen = first
+            .items
+            .iter()
+            .find(|m| m.flags.can_attend.allowed)
+            .expect("someone in the branch may attend");
+        let other = App::new(
+            Store::open(&db.url).await.unwrap(),
+            Rulebook::shipped().unwrap(),
+            s.app.clock,
+        );
+        caucus_app::members::record_transition(
+            &other,
+            "test",
+            &caucus_app::members::TransitionRequest {
+                membership_number: chosen.member.membership_number.clone(),
+                to: caucus_domain::member::MemberStatus::Suspended,
+                reason: caucus_domain::lifecycle::TransitionReason::ComplaintSuspension,
+                effective_on: None,
+                expected_version: None,
+                nec_decision: false,
+            },
+        )
+        .await
+        .unwrap();
+        let after = records::unit_members(&s.app, &actor, &p.branch, None, 50)
+            .await
+            .unwrap();
+        let now = after
+            .items
+            .iter()
+            .find(|m| m.member.id == chosen.member.id)
+            .unwrap();
+        assert_eq!(now.member.status, "suspended", "on {}", db.engine);
+        assert!(!now.flags.can_attend.allowed, "on {}", db.engine);
+        other.store.close().await;
         s.stop().await;
     }
 }

@@ -10,10 +10,9 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
 use caucus_app::accounts::{self, Login};
-use caucus_app::records::{self, Question};
+use caucus_app::records::{self, ListedMember, Question};
 use caucus_app::AppError;
 use caucus_domain::ballot::BallotType;
-use caucus_domain::decision::Decision;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
@@ -676,19 +675,9 @@ async fn member(
     render(StatusCode::OK, &page)
 }
 
-/// A member on a unit page's list, with the flags as judged (moved, not copied: a page has fifty).
-struct ListedRow {
-    name: String,
-    number: String,
-    status: String,
-    attend: Decision,
-    vote: Decision,
-    office: Decision,
-}
-
 #[derive(Template)]
 #[template(path = "unit.html")]
-struct UnitPage {
+struct UnitPage<'a> {
     layout: Layout,
     name: String,
     code: String,
@@ -696,7 +685,8 @@ struct UnitPage {
     boundary_set: String,
     above: Vec<(String, String, String)>,
     refusal: Option<Vec<ReasonBody>>,
-    members: Vec<ListedRow>,
+    /// The page of the list, borrowed from the page the app layer keeps.
+    members: &'a [ListedMember],
     /// Whether to offer the list as CSV: to those entitled to the list, as the export itself checks.
     may_export: bool,
     next: Option<String>,
@@ -772,34 +762,17 @@ async fn unit(
         },
     };
     let listed = if group.is_some() {
-        Ok(records::Page {
-            items: Vec::new(),
-            next: None,
-        })
+        Ok(None)
     } else {
-        records::unit_members_of(&state.app, &s.actor, &view, after.as_ref(), 50).await
+        records::unit_members_of(&state.app, &s.actor, &view, after.as_ref(), 50)
+            .await
+            .map(Some)
     };
-    let (refusal, members, next) = match listed {
-        Ok(page) => (
-            None,
-            page.items
-                .into_iter()
-                .map(|l| ListedRow {
-                    name: format!("{} {}", l.member.given_name, l.member.family_name),
-                    number: l.member.membership_number,
-                    status: l.member.status,
-                    attend: l.flags.can_attend,
-                    vote: l.flags.can_vote,
-                    office: l.flags.can_hold_office,
-                })
-                .collect(),
-            page.next.map(|c| c.text()),
-        ),
-        Err(AppError::Forbidden(d)) => (
-            Some(d.reasons.iter().map(ReasonBody::from).collect()),
-            Vec::new(),
-            None,
-        ),
+    let (refusal, list) = match listed {
+        Ok(list) => (None, list),
+        Err(AppError::Forbidden(d)) => {
+            (Some(d.reasons.iter().map(ReasonBody::from).collect()), None)
+        }
         Err(e) => return page_refusal(e, &s),
     };
     let officers = if refusal.is_none() && group.is_none() {
@@ -825,8 +798,11 @@ async fn unit(
                 .collect(),
             may_export: refusal.is_none(),
             refusal,
-            members,
-            next,
+            members: list.as_ref().map_or(&[], |l| &l.items[..]),
+            next: list
+                .as_ref()
+                .and_then(|l| l.next.as_ref())
+                .map(|c| c.text()),
             group,
             officers,
         },
