@@ -5,7 +5,10 @@
 //! - `GET /api/v1/members/{n}` for members of that unit picked at random, with a bearer token.
 //!
 //! Prints throughput, p50, p99 and the slowest request for each. The clients run on the same machine
-//! as the server, so the figures include their share of the CPU.
+//! as the server, so the figures include their share of the CPU. The unit page is the same page each
+//! time, so after the first request its list comes from the pages the app keeps while the register
+//! is unchanged (`caucus_app::list_cache`); authorising the reader and logging the read are still done
+//! on every request. A page worked out afresh costs about three times the server's CPU.
 //!
 //! Run by hand: `cargo bench -p caucus --bench load`. LOAD_MEMBERS (20000), LOAD_CLIENTS (64) and
 //! LOAD_SECONDS (20 per phase) change the defaults; LOAD_DIR keeps the demo there to reuse.
