@@ -4,8 +4,9 @@
 //! answer. A page depends only on the register, the day (flags change as periods run out) and the
 //! rulebook (fixed while the process runs), so it is kept under the audit chain's head (its number
 //! and hash) and the date: every change to the register appends an audit event, which moves the
-//! head, which retires every kept page at once, whichever process made the change. The reader's authority is not part of a
-//! page: it is checked, and the read logged, on every request before a kept page is handed out.
+//! head, which retires every kept page at once, whichever process made the change. The reader's
+//! authority is not part of a page: it is checked, and the read logged, on every request before a
+//! kept page is handed out.
 //!
 //! Written by hand rather than with a caching crate: the only eviction needed is "all at once" (on a
 //! new head or day) or "all at once when full", so a map behind a mutex is the whole of it.

@@ -28,12 +28,17 @@ pub struct Page<T, C = i64> {
 pub const MAX_PAGE: i64 = 200;
 
 fn page_of<T, C>(items: Vec<T>, limit: i64, cursor: impl Fn(&T) -> C) -> Page<T, C> {
-    let next = if items.len() as i64 == limit {
-        items.last().map(&cursor)
+    let next = next_of(&items, limit, cursor);
+    Page { items, next }
+}
+
+/// Where the next page begins: after the last item of a full page; `None` after a short one.
+fn next_of<T, C>(items: &[T], limit: i64, cursor: impl Fn(&T) -> C) -> Option<C> {
+    if items.len() as i64 == limit {
+        items.last().map(cursor)
     } else {
         None
-    };
-    Page { items, next }
+    }
 }
 
 /// Where a unit's membership list goes on from: the last member shown, by postcode and id (the
@@ -273,14 +278,10 @@ async fn members_of(
         &why,
     )
     .await?;
-    let next = if items.len() as i64 == limit {
-        items.last().map(|l| ListCursor {
-            postcode: l.member.postcode.clone(),
-            id: l.member.id,
-        })
-    } else {
-        None
-    };
+    let next = next_of(&items, limit, |l| ListCursor {
+        postcode: l.member.postcode.clone(),
+        id: l.member.id,
+    });
     Ok(MemberList { items, next })
 }
 
