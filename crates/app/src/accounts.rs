@@ -426,30 +426,6 @@ pub struct ApiToken {
     pub expires_at: OffsetDateTime,
 }
 
-pub async fn issue_api_token(app: &App, account_id: i64, scopes: &str) -> Result<ApiToken> {
-    let now = app.clock.now();
-    let token = random_hex(32);
-    let expires_at = now + time::Duration::seconds(API_TOKEN_SECONDS);
-    store::insert_api_token(
-        &app.store,
-        &token_hash(&token),
-        account_id,
-        scopes,
-        unix(now),
-        unix(expires_at),
-    )
-    .await?;
-    Ok(ApiToken { token, expires_at })
-}
-
-/// The account of a live (unexpired, unrevoked) API token.
-pub async fn api_token(app: &App, token: &str) -> Result<Option<i64>> {
-    let now = unix(app.clock.now());
-    Ok(store::live_api_token(&app.store, &token_hash(token), now)
-        .await?
-        .map(|c| c.account_id))
-}
-
 pub async fn revoke_api_token(app: &App, token: &str) -> Result<bool> {
     let now = unix(app.clock.now());
     Ok(store::revoke_api_token(&app.store, &token_hash(token), now).await? > 0)
@@ -464,7 +440,7 @@ pub async fn actor(app: &App, account_id: i64) -> Result<(String, Actor)> {
 }
 
 /// The account's email and the actor it acts as, from what the store holds of it.
-fn actor_of(account_id: i64, holder: store::Holder) -> (String, Actor) {
+pub(crate) fn actor_of(account_id: i64, holder: store::Holder) -> (String, Actor) {
     let mut grants = Vec::new();
     for g in holder.grants {
         let Ok(role) = Role::parse(&g.role) else {
@@ -576,16 +552,27 @@ mod tests {
                 "a day later the session has expired"
             );
 
-            let t = issue_api_token(&day1, id, "api").await.unwrap();
-            assert_eq!(api_token(&day1, &t.token).await.unwrap(), Some(id));
+            let (email, holder) = super::actor(&day1, id).await.unwrap();
+            let token_of = |secret: String| {
+                let day1 = &day1;
+                async move { crate::api_tokens::access(day1, &secret).await.unwrap() }
+            };
+            let t = crate::api_tokens::issue_login_token(&day1, &holder)
+                .await
+                .unwrap();
+            let access = token_of(t.token.clone()).await.unwrap();
+            assert_eq!((access.account_id, &access.email), (id, &email));
+            assert_eq!(access.actor, holder);
             assert!(revoke_api_token(&day1, &t.token).await.unwrap());
-            assert_eq!(api_token(&day1, &t.token).await.unwrap(), None);
+            assert_eq!(token_of(t.token).await, None);
 
             let s3 = start_session(&day1, id, None).await.unwrap();
-            let t2 = issue_api_token(&day1, id, "api").await.unwrap();
+            let t2 = crate::api_tokens::issue_login_token(&day1, &holder)
+                .await
+                .unwrap();
             log_out_everywhere(&day1, id).await.unwrap();
             assert_eq!(session(&day1, &s3.token).await.unwrap(), None);
-            assert_eq!(api_token(&day1, &t2.token).await.unwrap(), None);
+            assert_eq!(token_of(t2.token).await, None);
             assert!(matches!(
                 caucus_store::audit::verify(&day1.store).await.unwrap(),
                 caucus_store::audit::Verification::Intact { events: 2 }

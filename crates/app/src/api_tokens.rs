@@ -9,16 +9,18 @@ use caucus_store::audit::{self, NewEvent};
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
-use crate::accounts::{random_hex, token_hash, ApiToken, API_TOKEN_SECONDS};
+use crate::accounts::{actor_of, random_hex, token_hash, ApiToken, API_TOKEN_SECONDS};
 use crate::{App, AppError, Result};
 
 /// The longest a token made on the settings page may last.
 pub const MAX_TOKEN_DAYS: i64 = 365;
 
-/// What a token opens: the account and the scopes it was given.
+/// What a token opens: the account (its email and the actor it acts as) and the scopes it was given.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenAccess {
     pub account_id: i64,
+    pub email: String,
+    pub actor: Actor,
     pub scopes: BTreeSet<Scope>,
 }
 
@@ -28,9 +30,14 @@ pub async fn access(app: &App, secret: &str) -> Result<Option<TokenAccess>> {
     let now = app.clock.now().unix_timestamp();
     Ok(store::live(&app.store, &token_hash(secret), now)
         .await?
-        .map(|t| TokenAccess {
-            account_id: t.account_id,
-            scopes: parse_scopes(&t.scopes).unwrap_or_default(),
+        .map(|t| {
+            let (email, actor) = actor_of(t.account_id, t.holder);
+            TokenAccess {
+                account_id: t.account_id,
+                email,
+                actor,
+                scopes: parse_scopes(&t.scopes).unwrap_or_default(),
+            }
         }))
 }
 

@@ -5,11 +5,11 @@ use caucus_domain::ballot::BallotType;
 use caucus_domain::decision::Decision;
 use caucus_domain::eligibility::{self, ListFlags};
 use caucus_domain::policy::{can, Action, Actor, Resource};
-use caucus_domain::status::{status_on, MemberHistory, StatusOn};
+use caucus_domain::status::{status_on, StatusOn};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
 use caucus_store::audit;
-use caucus_store::members::{self, ListOf, ListedRow, Member, PlacementRow, StatusRow};
+use caucus_store::members::{self, ListOf, ListedRow, Member, Placed, PlacementRow, StatusRow};
 use caucus_store::units::{self, Unit};
 use std::sync::Arc;
 use time::Date;
@@ -324,11 +324,6 @@ async fn read_page(
     Ok(items)
 }
 
-/// What the domain's rules need of a member: their recorded transitions and dates.
-async fn history_of(app: &App, m: &Member) -> Result<MemberHistory> {
-    crate::members::history(app, m).await
-}
-
 /// A member's record as shown to someone entitled to it.
 #[derive(Debug, Clone)]
 pub struct MemberRecord {
@@ -341,45 +336,44 @@ pub struct MemberRecord {
     pub allowed_by: Decision,
 }
 
-/// Finds the member and checks the reader may see them; logs the read unless it is their own.
+/// Finds the member with where they sit and checks the reader may see them; logs the read unless it
+/// is their own.
 async fn readable_member(
     app: &App,
     actor: &Actor,
     number: &str,
     what: &str,
-) -> Result<(Member, Decision)> {
-    let m = members::by_number(&app.store, number)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("member {number}")))?;
+) -> Result<(Placed, Decision)> {
+    let placed = placed_member(app, number).await?;
     let resource = Resource::Member {
-        member_id: m.id,
-        units: members::units_of(&app.store, m.id).await?,
+        member_id: placed.member.id,
+        units: placed.units.clone(),
     };
     let why = authorise(actor, Action::ReadMember, &resource, app.clock.today())?;
-    if actor.member_id != Some(m.id) {
+    if actor.member_id != Some(placed.member.id) {
         log_read(app, actor, what, &format!("member:{number}"), &why).await?;
     }
-    Ok((m, why))
+    Ok((placed, why))
+}
+
+/// The member with this number and where they sit; `NotFound` when there is none.
+pub(crate) async fn placed_member(app: &App, number: &str) -> Result<Placed> {
+    members::placed_by_number(&app.store, number)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("member {number}")))
 }
 
 pub async fn member(app: &App, actor: &Actor, number: &str) -> Result<MemberRecord> {
-    let (m, why) = readable_member(app, actor, number, "read_member").await?;
-    let history = history_of(app, &m).await?;
+    let (placed, why) = readable_member(app, actor, number, "read_member").await?;
+    let m = placed.member;
+    let history = crate::members::history_from(&m, &placed.history)?;
     let today = app.clock.today();
-    let unit_of = |id: Option<i64>| async move {
-        match id {
-            Some(id) => units::get(&app.store, id).await,
-            None => Ok(None),
-        }
-    };
-    let branch = unit_of(m.branch_unit_id).await?;
-    let clp = unit_of(m.clp_unit_id).await?;
     Ok(MemberRecord {
         status_today: status_on(&history, today, &app.rules),
         flags: eligibility::list_flags(&history, today, m.branch_unit_id.is_some(), &app.rules),
         member: m,
-        branch,
-        clp,
+        branch: placed.branch,
+        clp: placed.clp,
         allowed_by: why,
     })
 }
@@ -414,7 +408,10 @@ pub async fn member_history(
     actor: &Actor,
     number: &str,
 ) -> Result<(Vec<StatusRow>, Vec<Placement>)> {
-    let (m, _) = readable_member(app, actor, number, "read_member_history").await?;
+    let placed = readable_member(app, actor, number, "read_member_history")
+        .await?
+        .0;
+    let m = placed.member;
     let mut codes: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
     let mut placements = Vec::new();
     for row in members::placements(&app.store, m.id).await? {
@@ -422,7 +419,7 @@ pub async fn member_history(
         let clp = code_of(app, &mut codes, row.clp_unit_id).await?;
         placements.push(Placement { row, branch, clp });
     }
-    Ok((members::status_history(&app.store, m.id).await?, placements))
+    Ok((placed.history, placements))
 }
 
 /// The eligibility questions the API answers (`?for=`).
@@ -468,10 +465,12 @@ pub async fn member_eligibility(
     question: Question,
     on: Option<Date>,
 ) -> Result<Decision> {
-    let (m, _) = readable_member(app, actor, number, "read_member_eligibility").await?;
-    let history = history_of(app, &m).await?;
+    let found = readable_member(app, actor, number, "read_member_eligibility")
+        .await?
+        .0;
+    let history = crate::members::history_from(&found.member, &found.history)?;
     let on = on.unwrap_or_else(|| app.clock.today());
-    let placed = m.branch_unit_id.is_some();
+    let placed = found.member.branch_unit_id.is_some();
     let rules = &app.rules;
     Ok(match question {
         Question::AttendBranchMeeting => {
@@ -481,7 +480,7 @@ pub async fn member_eligibility(
             eligibility::vote_at_branch_meeting(&history, on, placed, rules)
         }
         Question::AttendClpMeeting => {
-            eligibility::attend_clp_meeting(&history, on, m.clp_unit_id.is_some(), rules)
+            eligibility::attend_clp_meeting(&history, on, found.member.clp_unit_id.is_some(), rules)
         }
         Question::HoldOffice => eligibility::hold_office(&history, on, rules),
         Question::Ballot(kind) => eligibility::vote_in_ballot(&history, kind, on, rules),

@@ -3,19 +3,17 @@
 //! applies the rules, the version check and the audit event in one transaction.
 use caucus_domain::decision::Decision;
 use caucus_domain::policy::{can, Action, Actor, Resource};
-use caucus_store::members::{self, Member};
+use caucus_store::members::Member;
 
 use crate::members::{record_transition, TransitionRequest};
 use crate::{App, AppError, Result};
 
 /// The policy's answer for this actor and member, without changing anything (to offer the form).
 pub async fn may_change_status(app: &App, actor: &Actor, number: &str) -> Result<Decision> {
-    let m = members::by_number(&app.store, number)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("member {number}")))?;
+    let placed = crate::records::placed_member(app, number).await?;
     let resource = Resource::Member {
-        member_id: m.id,
-        units: members::units_of(&app.store, m.id).await?,
+        member_id: placed.member.id,
+        units: placed.units,
     };
     Ok(can(
         actor,

@@ -154,9 +154,10 @@ pub struct Holder {
 }
 
 /// The columns `holder_from_rows!` reads, for a query that joins `accounts a` with `HOLDER_JOINS`.
-const HOLDER_COLUMNS: &str = "a.email, a.member_id, g.id AS grant_id, g.role, g.unit_id, \
+pub(crate) const HOLDER_COLUMNS: &str =
+    "a.email, a.member_id, g.id AS grant_id, g.role, g.unit_id, \
      u.code AS unit_code, g.valid_from, g.valid_until";
-const HOLDER_JOINS: &str =
+pub(crate) const HOLDER_JOINS: &str =
     "LEFT JOIN grants g ON g.account_id = a.id LEFT JOIN units u ON u.id = g.unit_id";
 
 /// The `Holder` in the rows of a query over `HOLDER_COLUMNS` (one row per grant, or one with no
@@ -191,6 +192,7 @@ macro_rules! holder_from_rows {
         }
     }};
 }
+pub(crate) use holder_from_rows;
 
 /// The account with its grants, in one query.
 pub async fn holder(store: &Store, account_id: i64) -> Result<Option<Holder>> {
@@ -358,32 +360,6 @@ pub async fn insert_api_token(
     .await
     .map(|_| ()))?;
     Ok(())
-}
-
-/// The API token with this hash if it is neither expired nor revoked at `now`.
-pub async fn live_api_token(
-    store: &Store,
-    token_hash: &str,
-    now: i64,
-) -> Result<Option<Credential>> {
-    on_pool!(store, |c| {
-        let r = sqlx::query(
-            "SELECT account_id, expires_at FROM api_tokens \
-             WHERE token_hash = $1 AND expires_at > $2 AND revoked_at IS NULL",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(c)
-        .await?;
-        match r {
-            Some(r) => Ok(Some(Credential {
-                account_id: r.try_get("account_id")?,
-                expires_at: r.try_get("expires_at")?,
-                csrf_token: String::new(),
-            })),
-            None => Ok(None),
-        }
-    })
 }
 
 pub async fn revoke_api_token(store: &Store, token_hash: &str, now: i64) -> Result<u64> {

@@ -200,6 +200,7 @@ macro_rules! current_set_sql {
         "(SELECT value FROM register_settings WHERE key = 'current_boundary_set')"
     };
 }
+pub(crate) use current_set_sql;
 
 /// `current_set_sql!()` for `format!`.
 pub(crate) const CURRENT_SET_SQL: &str = current_set_sql!();

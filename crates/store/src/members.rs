@@ -1,7 +1,8 @@
 //! Members: the current record, the recorded status transitions and the placements (postcode and
 //! units from a date). Bulk writes use multi-row statements of a fixed size so each engine prepares
 //! them once per connection.
-use crate::geography::CURRENT_UNITS_JOIN;
+use crate::geography::{current_set_sql, CURRENT_UNITS_JOIN};
+use crate::units::{unit_columns, unit_from_row, Unit};
 use crate::{on_pool, on_tx, Result, Store, Tx};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -455,17 +456,30 @@ pub struct ListedRow {
 fn page_json(engine: crate::Engine) -> (&'static str, &'static str) {
     match engine {
         crate::Engine::Sqlite => (
-            "(SELECT json_group_array(json_array(h.effective_on, h.status, h.reason_code, h.actor, h.audit_seq, h.id)) \
-             FROM member_status_history h WHERE h.member_id = m.id)",
+            HISTORY_JSON_SQLITE,
             "json_group_array(json_array(id, membership_number, given_name, family_name, postcode, status, \
              joined_on, continuous_since, paid_up_until, branch_unit_id, clp_unit_id, json(history)) ORDER BY walk_key, id)",
         ),
         crate::Engine::Postgres => (
-            "(SELECT COALESCE(json_agg(json_build_array(h.effective_on, h.status, h.reason_code, h.actor, h.audit_seq, h.id)), \
-             '[]'::json) FROM member_status_history h WHERE h.member_id = m.id)",
+            HISTORY_JSON_POSTGRES,
             "COALESCE(json_agg(json_build_array(id, membership_number, given_name, family_name, postcode, status, \
              joined_on, continuous_since, paid_up_until, branch_unit_id, clp_unit_id, history) ORDER BY walk_key, id), '[]'::json)::text",
         ),
+    }
+}
+
+/// The status history of the member aliased `m` as one JSON array (unordered) of `[effective_on,
+/// status, reason_code, actor, audit_seq, id]`, read back by `history_from_json`.
+const HISTORY_JSON_SQLITE: &str = "(SELECT json_group_array(json_array(h.effective_on, h.status, \
+     h.reason_code, h.actor, h.audit_seq, h.id)) FROM member_status_history h WHERE h.member_id = m.id)";
+const HISTORY_JSON_POSTGRES: &str = "(SELECT COALESCE(json_agg(json_build_array(h.effective_on, \
+     h.status, h.reason_code, h.actor, h.audit_seq, h.id)), '[]'::json) \
+     FROM member_status_history h WHERE h.member_id = m.id)";
+
+fn history_json(engine: crate::Engine) -> &'static str {
+    match engine {
+        crate::Engine::Sqlite => HISTORY_JSON_SQLITE,
+        crate::Engine::Postgres => HISTORY_JSON_POSTGRES,
     }
 }
 
@@ -487,15 +501,44 @@ type ListedJson = (
     HistoryJson,
 );
 
-/// A page `page_json` wrote, in its order, each history in effective order (of two on a day, the
-/// one recorded first).
-fn page_from_json(text: &str) -> Result<Vec<ListedRow>> {
-    let bad = |whose: &str, e: &dyn std::fmt::Display| {
-        crate::StoreError::Invalid(format!("a membership list's {whose}: {e}"))
-    };
+/// What the database sent of a member's record is not what it should be.
+fn bad_json(whose: &str, e: &dyn std::fmt::Display) -> crate::StoreError {
+    crate::StoreError::Invalid(format!("a member's record ({whose}): {e}"))
+}
+
+/// A date as JSON carries it (YYYY-MM-DD).
+fn json_date(whose: &str, text: &str) -> Result<Date> {
     let day = time::macros::format_description!("[year]-[month]-[day]");
-    let date = |whose: &str, text: &str| Date::parse(text, day).map_err(|e| bad(whose, &e));
-    let page: Vec<ListedJson> = serde_json::from_str(text).map_err(|e| bad("page", &e))?;
+    Date::parse(text, day).map_err(|e| bad_json(whose, &e))
+}
+
+/// A history `HISTORY_JSON_*` wrote, in effective order (of two on a day, the one recorded first).
+fn history_from_json(
+    member_id: i64,
+    whose: &str,
+    mut history: HistoryJson,
+) -> Result<Vec<StatusRow>> {
+    // Dates are YYYY-MM-DD, so their text sorts as they do.
+    history.sort_by(|a, b| (&a.0, a.5).cmp(&(&b.0, b.5)));
+    history
+        .into_iter()
+        .map(|(on, status, reason_code, actor, audit_seq, _)| {
+            Ok(StatusRow {
+                member_id,
+                effective_on: json_date(whose, &on)?,
+                status,
+                reason_code,
+                actor,
+                audit_seq,
+            })
+        })
+        .collect()
+}
+
+/// A page `page_json` wrote, in its order, each history in effective order.
+fn page_from_json(text: &str) -> Result<Vec<ListedRow>> {
+    let page: Vec<ListedJson> =
+        serde_json::from_str(text).map_err(|e| bad_json("membership list page", &e))?;
     page.into_iter()
         .map(
             |(
@@ -510,29 +553,15 @@ fn page_from_json(text: &str) -> Result<Vec<ListedRow>> {
                 paid,
                 branch,
                 clp,
-                mut history,
+                history,
             )| {
                 let whose = format!("member {number}");
-                // Dates are YYYY-MM-DD, so their text sorts as they do.
-                history.sort_by(|a, b| (&a.0, a.5).cmp(&(&b.0, b.5)));
-                let history = history
-                    .into_iter()
-                    .map(|(on, status, reason_code, actor, audit_seq, _)| {
-                        Ok(StatusRow {
-                            member_id: id,
-                            effective_on: date(&whose, &on)?,
-                            status,
-                            reason_code,
-                            actor,
-                            audit_seq,
-                        })
-                    })
-                    .collect::<Result<_>>()?;
+                let history = history_from_json(id, &whose, history)?;
                 Ok(ListedRow {
                     id,
-                    joined_on: date(&whose, &joined)?,
-                    continuous_since: date(&whose, &since)?,
-                    paid_up_until: paid.as_deref().map(|p| date(&whose, p)).transpose()?,
+                    joined_on: json_date(&whose, &joined)?,
+                    continuous_since: json_date(&whose, &since)?,
+                    paid_up_until: paid.as_deref().map(|p| json_date(&whose, p)).transpose()?,
                     membership_number: number,
                     given_name: given,
                     family_name: family,
@@ -703,32 +732,103 @@ pub async fn set_status(tx: &mut Tx, id: i64, status: &str, expected_version: i6
     Ok(expected_version + 1)
 }
 
+/// The columns `placed!` reads for a member (alias `m`, joined with `CURRENT_UNITS_JOIN`): their
+/// branch and CLP, and the local authority of their postcode in the current boundary set (`la_id`).
+const PLACED_JOIN: &str = concat!(
+    "LEFT JOIN postcodes p ON p.boundary_set = ",
+    current_set_sql!(),
+    " AND p.postcode = m.postcode \
+     LEFT JOIN units la ON la.boundary_set = '' AND la.code = p.lad_code AND la.kind = 'local_authority'"
+);
+
+/// The recursive CTE `up(id)` of every unit the member of the CTE `found` (with `branch_unit_id`,
+/// `clp_unit_id` and `la_id`) sits in, with all the units above them.
+const UP_FROM_FOUND: &str = "own(id) AS ( \
+       SELECT branch_unit_id FROM found WHERE branch_unit_id IS NOT NULL \
+       UNION SELECT clp_unit_id FROM found WHERE clp_unit_id IS NOT NULL \
+       UNION SELECT la_id FROM found WHERE la_id IS NOT NULL), \
+     up(id) AS (SELECT id FROM own UNION SELECT u.parent_id FROM units u JOIN up ON u.id = up.id \
+       WHERE u.parent_id IS NOT NULL)";
+
 /// Every unit a member sits in, with all the units above them: their branch, their CLP and the local
 /// authority of their postcode in the current boundary set. A grant over any of these covers them.
 pub async fn units_of(store: &Store, member_id: i64) -> Result<Vec<i64>> {
+    let sql = format!(
+        "WITH RECURSIVE found AS (SELECT pu.branch_unit_id, pu.clp_unit_id, la.id AS la_id \
+           FROM members m {CURRENT_UNITS_JOIN} {PLACED_JOIN} WHERE m.id = $1), {UP_FROM_FOUND} \
+         SELECT id FROM up ORDER BY id"
+    );
     on_pool!(store, |c| {
-        let rows = sqlx::query(
-            "WITH RECURSIVE placed AS ( \
-               SELECT pu.branch_unit_id, pu.clp_unit_id FROM members m \
-                 JOIN register_settings s ON s.key = 'current_boundary_set' \
-                 JOIN postcode_units pu ON pu.boundary_set = s.value AND pu.postcode = m.postcode \
-                 WHERE m.id = $1), \
-             own(id) AS ( \
-               SELECT branch_unit_id FROM placed WHERE branch_unit_id IS NOT NULL \
-               UNION SELECT clp_unit_id FROM placed WHERE clp_unit_id IS NOT NULL \
-               UNION SELECT la.id FROM members m \
-                 JOIN register_settings s ON s.key = 'current_boundary_set' \
-                 JOIN postcodes p ON p.boundary_set = s.value AND p.postcode = m.postcode \
-                 JOIN units la ON la.boundary_set = '' AND la.code = p.lad_code AND la.kind = 'local_authority' \
-                 WHERE m.id = $1), \
-             up(id) AS (SELECT id FROM own UNION SELECT u.parent_id FROM units u JOIN up ON u.id = up.id \
-               WHERE u.parent_id IS NOT NULL) \
-             SELECT id FROM up ORDER BY id",
-        )
-        .bind(member_id)
-        .fetch_all(c)
-        .await?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(member_id)
+            .fetch_all(c)
+            .await?;
         rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    })
+}
+
+/// A member with where they sit and their status history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placed {
+    pub member: Member,
+    /// The rows of `member.branch_unit_id` and `member.clp_unit_id`.
+    pub branch: Option<Unit>,
+    pub clp: Option<Unit>,
+    /// What `units_of` gives for the member, in id order.
+    pub units: Vec<i64>,
+    /// What `status_history` gives for the member, in effective order.
+    pub history: Vec<StatusRow>,
+}
+
+/// The member with this number, their branch and CLP, every unit above them (as `units_of`) and
+/// their status history, in one statement and one row: each read of a member's record needs all of
+/// it, and through sqlx's SQLite driver every statement, and every row of its result, is a round trip
+/// to the connection's own thread, which under load cost more than the database's work.
+pub async fn placed_by_number(store: &Store, number: &str) -> Result<Option<Placed>> {
+    let unit_ids = match store.engine() {
+        crate::Engine::Sqlite => "(SELECT json_group_array(id) FROM up)",
+        crate::Engine::Postgres => "(SELECT COALESCE(json_agg(id), '[]'::json) FROM up)",
+    };
+    let sql = format!(
+        "WITH RECURSIVE found AS (SELECT {MEMBER_COLUMNS}, la.id AS la_id, CAST({} AS TEXT) AS history \
+           FROM members m {CURRENT_UNITS_JOIN} {PLACED_JOIN} WHERE m.membership_number = $1), \
+         {UP_FROM_FOUND} \
+         SELECT found.*, CAST({unit_ids} AS TEXT) AS unit_ids, {}, {} FROM found \
+           LEFT JOIN units b ON b.id = found.branch_unit_id LEFT JOIN units c ON c.id = found.clp_unit_id",
+        history_json(store.engine()),
+        unit_columns("b", "b_"),
+        unit_columns("c", "c_"),
+    );
+    on_pool!(store, |c| {
+        let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(number)
+            .fetch_optional(c)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let member = member_from_row!(r);
+        let whose = format!("member {number}");
+        let history: String = r.try_get("history")?;
+        let history = serde_json::from_str(&history).map_err(|e| bad_json(&whose, &e))?;
+        let units: String = r.try_get("unit_ids")?;
+        let mut units: Vec<i64> = serde_json::from_str(&units).map_err(|e| bad_json(&whose, &e))?;
+        units.sort_unstable();
+        let branch = match r.try_get::<Option<i64>, _>("b_id")? {
+            Some(_) => Some(unit_from_row!(r, "b_")),
+            None => None,
+        };
+        let clp = match r.try_get::<Option<i64>, _>("c_id")? {
+            Some(_) => Some(unit_from_row!(r, "c_")),
+            None => None,
+        };
+        Ok(Some(Placed {
+            history: history_from_json(member.id, &whose, history)?,
+            member,
+            branch,
+            clp,
+            units,
+        }))
     })
 }
 

@@ -30,21 +30,35 @@ pub struct NewUnit<'a> {
 const UNIT_COLUMNS: &str =
     "id, boundary_set, code, kind, name, gss_code, parent_id, special_measures, version";
 
+/// `UNIT_COLUMNS` of the units aliased `alias`, each named with `prefix` in front, for
+/// `unit_from_row!(r, prefix)` when a query returns a unit's columns beside another table's.
+pub(crate) fn unit_columns(alias: &str, prefix: &str) -> String {
+    UNIT_COLUMNS
+        .split(", ")
+        .map(|c| format!("{alias}.{c} AS {prefix}{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 macro_rules! unit_from_row {
     ($r:expr) => {
+        unit_from_row!($r, "")
+    };
+    ($r:expr, $prefix:literal) => {
         Unit {
-            id: $r.try_get("id")?,
-            boundary_set: $r.try_get("boundary_set")?,
-            code: $r.try_get("code")?,
-            kind: $r.try_get("kind")?,
-            name: $r.try_get("name")?,
-            gss_code: $r.try_get("gss_code")?,
-            parent_id: $r.try_get("parent_id")?,
-            special_measures: $r.try_get("special_measures")?,
-            version: $r.try_get("version")?,
+            id: $r.try_get(concat!($prefix, "id"))?,
+            boundary_set: $r.try_get(concat!($prefix, "boundary_set"))?,
+            code: $r.try_get(concat!($prefix, "code"))?,
+            kind: $r.try_get(concat!($prefix, "kind"))?,
+            name: $r.try_get(concat!($prefix, "name"))?,
+            gss_code: $r.try_get(concat!($prefix, "gss_code"))?,
+            parent_id: $r.try_get(concat!($prefix, "parent_id"))?,
+            special_measures: $r.try_get(concat!($prefix, "special_measures"))?,
+            version: $r.try_get(concat!($prefix, "version"))?,
         }
     };
 }
+pub(crate) use unit_from_row;
 
 /// Creates the unit, or updates its name and parent if it exists; returns its id and whether the row
 /// changed (so callers audit only real changes).
@@ -181,11 +195,7 @@ pub async fn find_current(store: &Store, code: &str) -> Result<Option<Unit>> {
 /// The unit `find_current` finds by this code and every unit above it, nearest first (the unit
 /// itself first), in one query; empty when there is no such unit.
 pub async fn current_chain(store: &Store, code: &str) -> Result<Vec<Unit>> {
-    let columns = UNIT_COLUMNS
-        .split(", ")
-        .map(|c| format!("u.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let columns = unit_columns("u", "");
     let sql = format!(
         "WITH RECURSIVE up(id, parent_id, depth) AS (SELECT id, parent_id, 0 FROM units \
          WHERE id = (SELECT id FROM units {}) \

@@ -64,10 +64,9 @@ impl FromRequestParts<AppState> for ApiCaller {
         if !held.allowed {
             return Err(ApiError::from(caucus_app::AppError::Forbidden(held)));
         }
-        let (email, actor) = accounts::actor(&state.app, access.account_id).await?;
         Ok(ApiCaller {
-            email,
-            actor,
+            email: access.email,
+            actor: access.actor,
             token: token.to_string(),
             scopes: access.scopes,
         })

@@ -301,7 +301,49 @@ async fn the_api_logs_in_reads_within_scope_and_refuses_outside_it_on_every_engi
         assert_eq!(status, StatusCode::OK, "{m}");
         assert_eq!(m["membership_number"], p.in_branch.as_str());
         assert_eq!(m["branch"]["code"], p.branch.as_str());
+        assert_eq!(m["clp"]["code"], p.clp.as_str());
         assert_eq!(m["read_allowed_by"][0]["clause"], "access.grants");
+        // The one query that places the member finds what the separate reads do: the member, their
+        // branch and CLP rows, every unit above them (the local authority and its region too) and
+        // their status history.
+        let placed = members::placed_by_number(&s.app.store, &p.in_branch)
+            .await
+            .unwrap()
+            .unwrap();
+        let alone = members::by_number(&s.app.store, &p.in_branch)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(placed.member, alone, "{}", db.engine);
+        let history = members::status_history(&s.app.store, alone.id)
+            .await
+            .unwrap();
+        assert!(!history.is_empty());
+        assert_eq!(placed.history, history, "{}", db.engine);
+        assert_eq!(
+            placed.units,
+            members::units_of(&s.app.store, alone.id).await.unwrap(),
+            "{}",
+            db.engine
+        );
+        for code in [&p.branch, &p.clp, &p.local_authority, &p.region] {
+            let unit = units::find_current(&s.app.store, code)
+                .await
+                .unwrap()
+                .unwrap();
+            assert!(placed.units.contains(&unit.id), "{}: {code}", db.engine);
+        }
+        for (row, id) in [
+            (&placed.branch, alone.branch_unit_id),
+            (&placed.clp, alone.clp_unit_id),
+        ] {
+            let want = units::get(&s.app.store, id.unwrap()).await.unwrap();
+            assert_eq!(row, &want, "{}", db.engine);
+        }
+        assert!(members::placed_by_number(&s.app.store, "NO-SUCH")
+            .await
+            .unwrap()
+            .is_none());
         assert!(
             m["can_vote"]["reasons"][0]["clause"].as_str().is_some(),
             "{m}"
