@@ -9,7 +9,8 @@ use caucus_domain::status::{status_on, StatusOn};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
 use caucus_store::audit;
-use caucus_store::members::{self, ListOf, ListedRow, Member, Placed, PlacementRow, StatusRow};
+pub use caucus_store::members::Placement;
+use caucus_store::members::{self, ListOf, ListedRow, Member, Placed, StatusRow};
 use caucus_store::units::{self, Unit};
 use std::sync::Arc;
 use time::Date;
@@ -378,30 +379,6 @@ pub async fn member(app: &App, actor: &Actor, number: &str) -> Result<MemberReco
     })
 }
 
-async fn code_of(
-    app: &App,
-    codes: &mut std::collections::HashMap<i64, String>,
-    id: Option<i64>,
-) -> Result<Option<String>> {
-    let Some(id) = id else { return Ok(None) };
-    if let Some(c) = codes.get(&id) {
-        return Ok(Some(c.clone()));
-    }
-    let code = units::get(&app.store, id).await?.map(|u| u.code);
-    if let Some(c) = &code {
-        codes.insert(id, c.clone());
-    }
-    Ok(code)
-}
-
-/// A placement with its units' codes.
-#[derive(Debug, Clone)]
-pub struct Placement {
-    pub row: PlacementRow,
-    pub branch: Option<String>,
-    pub clp: Option<String>,
-}
-
 /// A member's recorded status transitions and placements, oldest first.
 pub async fn member_history(
     app: &App,
@@ -411,14 +388,7 @@ pub async fn member_history(
     let placed = readable_member(app, actor, number, "read_member_history")
         .await?
         .0;
-    let m = placed.member;
-    let mut codes: std::collections::HashMap<i64, String> = std::collections::HashMap::new();
-    let mut placements = Vec::new();
-    for row in members::placements(&app.store, m.id).await? {
-        let branch = code_of(app, &mut codes, row.branch_unit_id).await?;
-        let clp = code_of(app, &mut codes, row.clp_unit_id).await?;
-        placements.push(Placement { row, branch, clp });
-    }
+    let placements = members::placements(&app.store, placed.member.id).await?;
     Ok((placed.history, placements))
 }
 

@@ -669,30 +669,44 @@ pub async fn status_history(store: &Store, member_id: i64) -> Result<Vec<StatusR
     })
 }
 
-/// Every placement of a member, in effective order.
-pub async fn placements(store: &Store, member_id: i64) -> Result<Vec<PlacementRow>> {
+/// A placement with its units' codes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    pub row: PlacementRow,
+    pub branch: Option<String>,
+    pub clp: Option<String>,
+}
+
+/// Every placement of a member with its units' codes, in effective order, in one statement.
+pub async fn placements(store: &Store, member_id: i64) -> Result<Vec<Placement>> {
     on_pool!(store, |c| {
         let rows = sqlx::query(
-            "SELECT member_id, effective_from, boundary_set, postcode, ward_code, branch_unit_id, clp_unit_id, \
-             reason_code, reallocation_run, audit_seq FROM member_placements WHERE member_id = $1 \
-             ORDER BY effective_from, id",
+            "SELECT p.member_id, p.effective_from, p.boundary_set, p.postcode, p.ward_code, p.branch_unit_id, \
+             p.clp_unit_id, p.reason_code, p.reallocation_run, p.audit_seq, b.code AS branch_code, \
+             c.code AS clp_code FROM member_placements p \
+             LEFT JOIN units b ON b.id = p.branch_unit_id LEFT JOIN units c ON c.id = p.clp_unit_id \
+             WHERE p.member_id = $1 ORDER BY p.effective_from, p.id",
         )
         .bind(member_id)
         .fetch_all(c)
         .await?;
         rows.iter()
             .map(|r| {
-                Ok(PlacementRow {
-                    member_id: r.try_get("member_id")?,
-                    effective_from: r.try_get("effective_from")?,
-                    boundary_set: r.try_get("boundary_set")?,
-                    postcode: r.try_get("postcode")?,
-                    ward_code: r.try_get("ward_code")?,
-                    branch_unit_id: r.try_get("branch_unit_id")?,
-                    clp_unit_id: r.try_get("clp_unit_id")?,
-                    reason_code: r.try_get("reason_code")?,
-                    reallocation_run: r.try_get("reallocation_run")?,
-                    audit_seq: r.try_get("audit_seq")?,
+                Ok(Placement {
+                    row: PlacementRow {
+                        member_id: r.try_get("member_id")?,
+                        effective_from: r.try_get("effective_from")?,
+                        boundary_set: r.try_get("boundary_set")?,
+                        postcode: r.try_get("postcode")?,
+                        ward_code: r.try_get("ward_code")?,
+                        branch_unit_id: r.try_get("branch_unit_id")?,
+                        clp_unit_id: r.try_get("clp_unit_id")?,
+                        reason_code: r.try_get("reason_code")?,
+                        reallocation_run: r.try_get("reallocation_run")?,
+                        audit_seq: r.try_get("audit_seq")?,
+                    },
+                    branch: r.try_get("branch_code")?,
+                    clp: r.try_get("clp_code")?,
                 })
             })
             .collect()

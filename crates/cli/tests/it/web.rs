@@ -404,6 +404,10 @@ async fn the_api_logs_in_reads_within_scope_and_refuses_outside_it_on_every_engi
             .await;
         assert_eq!(status, StatusCode::OK);
         assert!(!h["status"].as_array().unwrap().is_empty());
+        // The latest placement is in the member's branch and CLP, named by their codes.
+        let latest = h["placements"].as_array().unwrap().last().unwrap();
+        assert_eq!(latest["branch"], p.branch.as_str(), "{h}");
+        assert_eq!(latest["clp"], p.clp.as_str(), "{h}");
         let (status, list) = s
             .get(
                 &format!("/api/v1/units/{}/members?limit=2", p.branch),
