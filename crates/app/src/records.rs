@@ -480,7 +480,8 @@ async fn readable_scope(app: &App, actor: &Actor) -> Result<Option<Vec<i64>>> {
     Ok(Some(ids))
 }
 
-/// Members whose name or number starts with `text`, among those the actor may read (at most 25).
+/// Members whose name or number starts with `text`, or whose postcode starts as `text` does (a
+/// whole postcode, an outward code, or more), among those the actor may read (at most 25).
 /// The narrowing is a convenience: each result is still checked against the policy.
 pub async fn search_members(app: &App, actor: &Actor, text: &str) -> Result<Vec<Member>> {
     if text.trim().len() < 2 {
@@ -489,13 +490,17 @@ pub async fn search_members(app: &App, actor: &Actor, text: &str) -> Result<Vec<
         ));
     }
     let scope = readable_scope(app, actor).await?;
-    let found = members::search(&app.store, text, scope.as_deref(), 25).await?;
+    let postcode = caucus_domain::postcode::search_prefix(text);
+    let found =
+        members::search(&app.store, text, postcode.as_deref(), scope.as_deref(), 25).await?;
     let today = app.clock.today();
+    let ids: Vec<i64> = found.iter().map(|m| m.id).collect();
+    let mut units = members::units_of(&app.store, &ids).await?;
     let mut out = Vec::with_capacity(found.len());
     for m in found {
         let resource = Resource::Member {
             member_id: m.id,
-            units: members::units_of(&app.store, m.id).await?,
+            units: units.remove(&m.id).unwrap_or_default(),
         };
         if can(actor, Action::ReadMember, &resource, today).allowed {
             out.push(m);

@@ -50,6 +50,29 @@ impl Postcode {
     }
 }
 
+/// What a search's text asks of postcodes, as the start every postcode it finds has: a whole postcode
+/// however typed (`l18jq` gives `L1 8JQ`), an outward code alone (`L1` gives `L1 `, so that L10 and
+/// L11 are not found), or an outward code and the start of an inward one (`l1 8` gives `L1 8`).
+/// `None` when the text is no part of a postcode, so a name is not also looked for among postcodes.
+/// Only letters, digits and one space come back, so the prefix needs no escaping in a LIKE pattern.
+pub fn search_prefix(text: &str) -> Option<String> {
+    if let Ok(p) = Postcode::parse(text) {
+        return Some(p.0);
+    }
+    let upper = text.to_ascii_uppercase();
+    let mut parts = upper.split_whitespace();
+    let outward = parts.next()?;
+    let inward = parts.next().unwrap_or("").as_bytes();
+    let starts_inward = match inward.len() {
+        0 => true,
+        1 => inward[0].is_ascii_digit(),
+        2 => inward[0].is_ascii_digit() && inward[1].is_ascii_alphabetic(),
+        _ => false,
+    };
+    (parts.next().is_none() && valid_outward(outward) && starts_inward)
+        .then(|| format!("{outward} {}", String::from_utf8_lossy(inward)))
+}
+
 fn valid_inward(s: &str) -> bool {
     let b = s.as_bytes();
     b.len() == 3
@@ -101,7 +124,44 @@ mod tests {
         assert_eq!(Postcode::parse("  "), Err(PostcodeError::Empty));
     }
 
+    #[test]
+    fn a_search_for_part_of_a_postcode_finds_the_postcodes_that_start_so() {
+        let prefix = |t: &str| search_prefix(t);
+        assert_eq!(prefix("l18jq").as_deref(), Some("L1 8JQ"));
+        assert_eq!(prefix(" L1  8JQ ").as_deref(), Some("L1 8JQ"));
+        assert_eq!(prefix("l1").as_deref(), Some("L1 "));
+        assert_eq!(prefix("L18").as_deref(), Some("L18 "));
+        assert_eq!(prefix("sw1a 2").as_deref(), Some("SW1A 2"));
+        assert_eq!(prefix("L1 8j").as_deref(), Some("L1 8J"));
+        for not_a_postcode in [
+            "",
+            "Lee",
+            "Smith",
+            "L",
+            "L1 8JQX",
+            "L1 J",
+            "L1 8 J",
+            "12345",
+            "LAB000123",
+            "Ló1",
+        ] {
+            assert_eq!(prefix(not_a_postcode), None, "{not_a_postcode}");
+        }
+    }
+
     proptest::proptest! {
+        #[test]
+        fn a_search_prefix_is_the_start_of_the_postcode_it_was_cut_from(
+            s in "[A-Z][0-9] ?[0-9][A-Z]{2}", cut in 0usize..6
+        ) {
+            if let Ok(p) = Postcode::parse(&s) {
+                let typed: String = p.as_str().chars().take(cut.max(2)).collect();
+                let prefix = search_prefix(&typed).unwrap();
+                proptest::prop_assert!(p.as_str().starts_with(prefix.trim_end()), "{typed} {prefix}");
+            }
+        }
+
+
         #[test]
         fn parsing_never_panics_and_is_idempotent(s in "\\PC{0,12}") {
             if let Ok(p) = Postcode::parse(&s) {

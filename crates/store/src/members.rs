@@ -319,7 +319,7 @@ const MEMBER_COLUMNS: &str = "m.id, m.version, m.membership_number, m.given_name
     m.payment_method, m.paid_up_until, m.registered_to_vote, m.registration_verified_on, m.trade_union, m.status, \
     m.row_digest, pu.branch_unit_id, pu.clp_unit_id";
 
-/// Unit ids as an SQL list (integers only, so nothing to escape).
+/// Ids as an SQL list (integers only, so nothing to escape).
 fn id_list(ids: &[i64]) -> String {
     ids.iter()
         .map(|i| i.to_string())
@@ -755,29 +755,39 @@ const PLACED_JOIN: &str = concat!(
      LEFT JOIN units la ON la.boundary_set = '' AND la.code = p.lad_code AND la.kind = 'local_authority'"
 );
 
-/// The recursive CTE `up(id)` of every unit the member of the CTE `found` (with `branch_unit_id`,
-/// `clp_unit_id` and `la_id`) sits in, with all the units above them.
-const UP_FROM_FOUND: &str = "own(id) AS ( \
-       SELECT branch_unit_id FROM found WHERE branch_unit_id IS NOT NULL \
-       UNION SELECT clp_unit_id FROM found WHERE clp_unit_id IS NOT NULL \
-       UNION SELECT la_id FROM found WHERE la_id IS NOT NULL), \
-     up(id) AS (SELECT id FROM own UNION SELECT u.parent_id FROM units u JOIN up ON u.id = up.id \
+/// The recursive CTE `up(member_id, id)` of every unit each member of the CTE `found` (with `id`,
+/// `branch_unit_id`, `clp_unit_id` and `la_id`) sits in, with all the units above them.
+const UP_FROM_FOUND: &str = "own(member_id, id) AS ( \
+       SELECT id, branch_unit_id FROM found WHERE branch_unit_id IS NOT NULL \
+       UNION SELECT id, clp_unit_id FROM found WHERE clp_unit_id IS NOT NULL \
+       UNION SELECT id, la_id FROM found WHERE la_id IS NOT NULL), \
+     up(member_id, id) AS (SELECT member_id, id FROM own \
+       UNION SELECT up.member_id, u.parent_id FROM units u JOIN up ON u.id = up.id \
        WHERE u.parent_id IS NOT NULL)";
 
-/// Every unit a member sits in, with all the units above them: their branch, their CLP and the local
-/// authority of their postcode in the current boundary set. A grant over any of these covers them.
-pub async fn units_of(store: &Store, member_id: i64) -> Result<Vec<i64>> {
+/// Every unit each of these members sits in, with all the units above them: their branch, their CLP
+/// and the local authority of their postcode in the current boundary set. A grant over any of these
+/// covers them. One statement for them all; a member who sits nowhere has an empty list.
+pub async fn units_of(store: &Store, member_ids: &[i64]) -> Result<HashMap<i64, Vec<i64>>> {
+    let mut out: HashMap<i64, Vec<i64>> = member_ids.iter().map(|&id| (id, Vec::new())).collect();
+    if member_ids.is_empty() {
+        return Ok(out);
+    }
     let sql = format!(
-        "WITH RECURSIVE found AS (SELECT pu.branch_unit_id, pu.clp_unit_id, la.id AS la_id \
-           FROM members m {CURRENT_UNITS_JOIN} {PLACED_JOIN} WHERE m.id = $1), {UP_FROM_FOUND} \
-         SELECT id FROM up ORDER BY id"
+        "WITH RECURSIVE found AS (SELECT m.id, pu.branch_unit_id, pu.clp_unit_id, la.id AS la_id \
+           FROM members m {CURRENT_UNITS_JOIN} {PLACED_JOIN} WHERE m.id IN ({})), {UP_FROM_FOUND} \
+         SELECT member_id, id FROM up ORDER BY member_id, id",
+        id_list(member_ids)
     );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(member_id)
             .fetch_all(c)
             .await?;
-        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+        for r in &rows {
+            let member: i64 = r.try_get("member_id")?;
+            out.entry(member).or_default().push(r.try_get("id")?);
+        }
+        Ok(out)
     })
 }
 
@@ -871,11 +881,13 @@ pub async fn page_in_local_authority(
     })
 }
 
-/// Members whose name or membership number starts with `text` (case-insensitive), among those
-/// placed in `units` (or all when `None`), at most `limit`.
+/// Members whose name or membership number starts with `text` (case-insensitive), or whose postcode
+/// starts with `postcode` (a prefix of capitals, digits and spaces), among those placed in `units`
+/// (or all when `None`), at most `limit`.
 pub async fn search(
     store: &Store,
     text: &str,
+    postcode: Option<&str>,
     units: Option<&[i64]>,
     limit: i64,
 ) -> Result<Vec<Member>> {
@@ -884,9 +896,14 @@ pub async fn search(
         Some(ids) => in_units(ids),
         None => String::new(),
     };
+    let by_postcode = if postcode.is_some() {
+        "OR m.postcode LIKE $2"
+    } else {
+        ""
+    };
     let sql = format!(
         "SELECT {MEMBER_COLUMNS} FROM members m {CURRENT_UNITS_JOIN} WHERE (LOWER(m.family_name) LIKE $1 \
-         OR LOWER(m.given_name) LIKE $1 OR m.membership_number LIKE $1) {filter} \
+         OR LOWER(m.given_name) LIKE $1 OR m.membership_number LIKE $1 {by_postcode}) {filter} \
          ORDER BY m.family_name, m.given_name, m.id {}",
         crate::limit(limit)
     );
@@ -895,10 +912,11 @@ pub async fn search(
         text.trim().to_lowercase().replace(['\\', '%', '_'], "")
     );
     on_pool!(store, |c| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(&pattern)
-            .fetch_all(c)
-            .await?;
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(&pattern);
+        if let Some(p) = postcode {
+            query = query.bind(format!("{p}%"));
+        }
+        let rows = query.fetch_all(c).await?;
         rows.iter().map(|r| Ok(member_from_row!(r))).collect()
     })
 }

@@ -320,12 +320,18 @@ async fn the_api_logs_in_reads_within_scope_and_refuses_outside_it_on_every_engi
             .unwrap();
         assert!(!history.is_empty());
         assert_eq!(placed.history, history, "{}", db.engine);
-        assert_eq!(
-            placed.units,
-            members::units_of(&s.app.store, alone.id).await.unwrap(),
-            "{}",
-            db.engine
-        );
+        // Units of several members in one statement, each member's own.
+        let elsewhere = members::placed_by_number(&s.app.store, &p.outside)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(placed.units, elsewhere.units);
+        let each = members::units_of(&s.app.store, &[alone.id, elsewhere.member.id, -1])
+            .await
+            .unwrap();
+        assert_eq!(each[&alone.id], placed.units, "{}", db.engine);
+        assert_eq!(each[&elsewhere.member.id], elsewhere.units, "{}", db.engine);
+        assert_eq!(each[&-1], Vec::<i64>::new());
         for code in [&p.branch, &p.clp, &p.local_authority, &p.region] {
             let unit = units::find_current(&s.app.store, code)
                 .await
@@ -674,6 +680,47 @@ async fn the_pages_log_in_with_csrf_show_a_member_with_reasons_and_log_out() {
     let html = text_of(with_session(&format!("/members/{}", p.in_branch))).await;
     assert!(html.contains("Eligibility today"), "{html}");
     assert!(html.contains("(clause "), "{html}");
+
+    // Search finds the member by number and by their postcode however it is typed; an outward code
+    // finds only that district's postcodes; a member outside the secretary's CLP is never found.
+    let search = |q: &str| with_session(&format!("/members?q={}", q.replace(' ', "+")));
+    let found_postcodes = |html: &str| -> Vec<String> {
+        html.split("</td></tr>")
+            .filter_map(|row| row.rsplit_once("<td>").map(|(_, pc)| pc.to_string()))
+            .filter(|pc| !pc.contains('<'))
+            .collect()
+    };
+    let member = members::by_number(&s.app.store, &p.in_branch)
+        .await
+        .unwrap()
+        .unwrap();
+    let postcode = member.row.postcode.clone();
+    let link = format!("href=\"/members/{}\"", p.in_branch);
+    for q in [
+        p.in_branch.clone(),
+        postcode.clone(),
+        postcode.replace(' ', "").to_lowercase(),
+    ] {
+        let html = text_of(search(&q)).await;
+        assert!(html.contains(&link), "{q}: {html}");
+    }
+    let outward = postcode.split(' ').next().unwrap();
+    let found = found_postcodes(&text_of(search(outward)).await);
+    assert!(!found.is_empty(), "{outward}");
+    assert!(
+        found
+            .iter()
+            .all(|pc| pc.starts_with(&format!("{outward} "))),
+        "{outward}: {found:?}"
+    );
+    let outsider = members::by_number(&s.app.store, &p.outside)
+        .await
+        .unwrap()
+        .unwrap();
+    for q in [outsider.row.postcode.as_str(), p.outside.as_str()] {
+        let html = text_of(search(q)).await;
+        assert!(html.contains("<h2>0 found</h2>"), "{q}: {html}");
+    }
 
     // The unit page shows the unit's officers, its gender-rule check with the clause, and for a
     // branch its delegates to the General Committee.
