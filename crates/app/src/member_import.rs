@@ -4,14 +4,16 @@
 //! checkpoint and its audit event together, so a killed import leaves whole batches and a rerun of
 //! the same file resumes after the last one.
 use crate::clock::parse_date;
+use crate::member_history::{self, RecordDates};
 use crate::{io_error, App, AppError, Progress, Result, CLI_ACTOR};
 use caucus_domain::lifecycle::TransitionReason;
 use caucus_domain::member::{parse_bool, MemberStatus, PaymentMethod};
 use caucus_domain::postcode::Postcode;
-use caucus_domain::status::imported_history;
+use caucus_domain::status::{imported_change, imported_history};
 use caucus_store::audit::{self, digest, NewEvent};
 use caucus_store::geography::{self, Placement};
 use caucus_store::imports::{self, ImportRun, Reject};
+use caucus_store::member_batches;
 use caucus_store::members::{self, MemberRow, PlacementRow, StatusRow};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -550,15 +552,27 @@ async fn write_batch(
         }
         placements.push(placement_row(id, row.joined_on, row, place, "joined"));
     }
+    // A member whose status the source changed gets a recorded change only where the rules, over
+    // their history and the source's new dates, do not arrive at it themselves (`imported_change`).
+    // The histories are read beside the transaction: only this import writes these members now, and
+    // a change racing it would at worst leave one redundant imported entry.
+    let changed: Vec<i64> = updates.iter().filter(|u| u.2).map(|u| u.0).collect();
+    let mut histories = member_batches::status_histories(&app.store, &changed).await?;
     for (id, row, status_changed, moved) in &updates {
         members::update(&mut tx, *id, row).await?;
         if *status_changed {
-            statuses.push(status_row(
-                *id,
-                today,
-                &row.status,
-                TransitionReason::Imported,
-            ));
+            let asserted =
+                MemberStatus::parse(&row.status).map_err(|e| AppError::Invalid(e.to_string()))?;
+            let dates = RecordDates {
+                joined_on: row.joined_on,
+                continuous_since: row.continuous_since,
+                paid_up_until: row.paid_up_until,
+            };
+            let recorded = histories.remove(id).unwrap_or_default();
+            let history = member_history::history(&row.membership_number, dates, &recorded)?;
+            if let Some(t) = imported_change(&history, asserted, today, &app.rules) {
+                statuses.push(status_row(*id, t.effective_on, t.status.as_str(), t.reason));
+            }
         }
         if let Some(place) = moved {
             placements.push(placement_row(*id, today, row, place, "address_change"));

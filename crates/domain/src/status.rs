@@ -216,12 +216,10 @@ pub fn check_change(
     check_transition(current.map(|s| s.status), to, reason, on, &facts, rulebook)
 }
 
-/// What an import records for a new member: provisional from joining, then the source's status on
-/// `today` only where the rules, run from joining and the paid-up date, would not arrive at it
-/// themselves. So a long-standing active member's history shows the end of their provisional period,
-/// and a member in arrears the day their arrears began, each with its clause, rather than a status
-/// that seems to begin on the day of the import. A provisional status is never recorded: its period
-/// runs from joining whatever the source says.
+/// What an import records for a new member: provisional from joining, then the source's status as
+/// `imported_change` would record it. So a long-standing active member's history shows the end of
+/// their provisional period, and a member in arrears the day their arrears began, each with its
+/// clause, rather than a status that seems to begin on the day of the import.
 pub fn imported_history(
     joined_on: Date,
     paid_up_until: Option<Date>,
@@ -236,16 +234,31 @@ pub fn imported_history(
         status: MemberStatus::Provisional,
         reason: TransitionReason::Joined,
     });
-    let on = today.max(joined_on);
-    let derived = status_on(&history, on, rulebook).map(|s| s.status);
-    if asserted != MemberStatus::Provisional && derived != Some(asserted) {
-        history.transitions.push(Transition {
-            effective_on: on,
-            status: asserted,
-            reason: TransitionReason::Imported,
-        });
+    if let Some(change) = imported_change(&history, asserted, today, rulebook) {
+        history.transitions.push(change);
     }
     history.transitions
+}
+
+/// What an import records when its source says a member's status is `asserted` on `today`, given
+/// their history so far (with the source's dates, such as a new paid-up date): nothing where the
+/// rules, run over that history, arrive at the status themselves, so that arrears keep the day they
+/// began and a renewal needs no entry; nothing for a provisional status, whose period runs from
+/// joining whatever the source says; otherwise the asserted status, imported, from `today` (or
+/// joining, if later).
+pub fn imported_change(
+    history: &MemberHistory,
+    asserted: MemberStatus,
+    today: Date,
+    rulebook: &Rulebook,
+) -> Option<Transition> {
+    let on = today.max(history.joined_on);
+    let derived = status_on(history, on, rulebook).map(|s| s.status);
+    (asserted != MemberStatus::Provisional && derived != Some(asserted)).then_some(Transition {
+        effective_on: on,
+        status: asserted,
+        reason: TransitionReason::Imported,
+    })
 }
 
 /// The start of the membership spell that includes `day`: joining, or the latest rejoining,

@@ -131,6 +131,84 @@ async fn import_reallocate_and_verify_on_every_engine() {
     }
 }
 
+/// A members CSV of `rows` (number, status, paid_up_until), all joined in 2001 at one Liverpool
+/// postcode.
+fn members_csv(path: &std::path::Path, rows: &[(&str, &str, &str)]) {
+    let mut text = caucus_app::member_import::COLUMNS.join(",");
+    for (number, status, paid) in rows {
+        text.push_str(&format!(
+            "\n{number},Ada,Cole,ada@example.org,,1970-01-01,1 Dale Street,,Liverpool,L1 0AA,\
+             2001-03-05,{status},standard,direct_debit,{paid},true,"
+        ));
+    }
+    text.push('\n');
+    std::fs::write(path, text).unwrap();
+}
+
+#[tokio::test]
+async fn a_reimported_status_is_recorded_only_where_the_rules_do_not_derive_it_on_every_engine() {
+    for db in caucus_testkit::databases().await {
+        let url = db.url.as_str();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("members.csv");
+        with_l_area(url);
+        members_csv(
+            &file,
+            &[
+                ("A1", "in_arrears", "2026-09-30"),
+                ("B2", "suspended", "2027-09-30"),
+                ("C3", "active", "2027-09-30"),
+            ],
+        );
+        let out = ok(url, &["import", "members", file.to_str().unwrap()]);
+        assert_eq!(out.trim(), "imported 3, updated 0, rejected 0");
+        // A renews (the new paid-up date makes them active by the rules), B's suspension ends and
+        // C resigns, as the source says.
+        members_csv(
+            &file,
+            &[
+                ("A1", "active", "2027-09-30"),
+                ("B2", "active", "2027-09-30"),
+                ("C3", "resigned", "2027-09-30"),
+            ],
+        );
+        let out = ok(url, &["import", "members", file.to_str().unwrap()]);
+        assert_eq!(out.trim(), "imported 0, updated 3, rejected 0");
+
+        let store = caucus_store::Store::connect(url).await.unwrap();
+        let mut recorded = Vec::new();
+        for number in ["A1", "B2", "C3"] {
+            let m = caucus_store::members::by_number(&store, number)
+                .await
+                .unwrap()
+                .unwrap();
+            for r in caucus_store::members::status_history(&store, m.id)
+                .await
+                .unwrap()
+            {
+                recorded.push(format!(
+                    "{number} {} {} {}",
+                    r.effective_on, r.status, r.reason_code
+                ));
+            }
+        }
+        store.close().await;
+        assert_eq!(
+            recorded,
+            [
+                "A1 2001-03-05 provisional joined",
+                "B2 2001-03-05 provisional joined",
+                format!("B2 {TODAY} suspended imported").as_str(),
+                format!("B2 {TODAY} active imported").as_str(),
+                "C3 2001-03-05 provisional joined",
+                format!("C3 {TODAY} resigned imported").as_str(),
+            ],
+            "{}",
+            db.engine
+        );
+    }
+}
+
 #[test]
 fn bad_usage_exits_2_and_a_failed_import_exits_1_with_one_line() {
     let db = caucus_testkit::TestDb::sqlite();

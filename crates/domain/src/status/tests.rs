@@ -485,3 +485,46 @@ fn an_import_records_only_what_the_rules_do_not_derive() {
         vec![joining]
     );
 }
+
+#[test]
+fn an_update_from_the_source_records_only_what_the_rules_do_not_derive() {
+    let book = shipped_for_tests();
+    let today = date!(2026 - 11 - 23);
+    let joined = date!(2001 - 03 - 05);
+    let member = |paid: Date, extra: &[Transition]| {
+        let mut h = MemberHistory::joined(joined);
+        h.paid_up_until = Some(paid);
+        h.transitions = vec![t(joined, S::Provisional, R::Joined)];
+        h.transitions.extend_from_slice(extra);
+        h
+    };
+    let change = |h: &MemberHistory, asserted| imported_change(h, asserted, today, &book);
+    // In arrears until the source brings a new paid-up date: the renewal is derived, not recorded.
+    let arrears = member(date!(2026 - 09 - 30), &[]);
+    assert_eq!(
+        status_on(&arrears, today, &book).unwrap().status,
+        S::InArrears
+    );
+    assert_eq!(change(&arrears, S::InArrears), None);
+    let renewed = member(date!(2027 - 09 - 30), &[]);
+    assert_eq!(change(&renewed, S::Active), None);
+    // The source ends a recorded suspension, or says what no rule derives: recorded from today.
+    let suspended = member(
+        date!(2027 - 09 - 30),
+        &[t(date!(2025 - 01 - 10), S::Suspended, R::Imported)],
+    );
+    assert_eq!(
+        change(&suspended, S::Active),
+        Some(t(today, S::Active, R::Imported))
+    );
+    assert_eq!(
+        change(&renewed, S::Resigned),
+        Some(t(today, S::Resigned, R::Imported))
+    );
+    assert_eq!(
+        change(&arrears, S::Lapsed),
+        Some(t(today, S::Lapsed, R::Imported))
+    );
+    // A provisional status is never recorded.
+    assert_eq!(change(&suspended, S::Provisional), None);
+}
