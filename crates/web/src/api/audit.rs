@@ -22,8 +22,10 @@ pub struct LogQuery {
     /// Only entries about this subject, e.g. `member:L0001234` or `unit:E05015289`.
     pub subject: Option<String>,
     /// From this day, YYYY-MM-DD (inclusive).
+    #[param(format = Date)]
     pub from: Option<String>,
     /// Until this day, YYYY-MM-DD (inclusive).
+    #[param(format = Date)]
     pub until: Option<String>,
     /// From a previous page's `next`: entries older than it.
     pub cursor: Option<String>,

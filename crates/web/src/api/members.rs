@@ -202,6 +202,7 @@ pub struct EligibilityQuery {
     #[param(rename = "for")]
     pub question: String,
     /// The day (a ballot's freeze date), YYYY-MM-DD; today if omitted.
+    #[param(format = Date)]
     pub on: Option<String>,
 }
 
