@@ -554,10 +554,8 @@ async fn write_batch(
     }
     // A member whose status the source changed gets a recorded change only where the rules, over
     // their history and the source's new dates, do not arrive at it themselves (`imported_change`).
-    // The histories are read beside the transaction: only this import writes these members now, and
-    // a change racing it would at worst leave one redundant imported entry.
     let changed: Vec<i64> = updates.iter().filter(|u| u.2).map(|u| u.0).collect();
-    let mut histories = member_batches::status_histories(&app.store, &changed).await?;
+    let mut histories = member_batches::status_histories_in(&mut tx, &changed).await?;
     for (id, row, status_changed, moved) in &updates {
         members::update(&mut tx, *id, row).await?;
         if *status_changed {

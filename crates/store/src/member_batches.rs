@@ -2,8 +2,8 @@
 //! membership lists): each page costs a fixed number of queries, never one per member, so memory and
 //! round trips stay flat however large the register.
 use crate::geography::CURRENT_UNITS_JOIN;
-use crate::members::StatusRow;
-use crate::{on_pool, Result, Store};
+use crate::members::{status_from_row, StatusRow, STATUS_COLUMNS};
+use crate::{on_pool, on_tx, Result, Store, Tx};
 use sqlx::Row;
 use std::collections::HashMap;
 use time::Date;
@@ -64,44 +64,64 @@ pub async fn check_page(store: &Store, after_id: i64, limit: i64) -> Result<Vec<
 /// Ids per `IN (...)` list: well inside both engines' parameter limits.
 const IDS_PER_QUERY: usize = 1_000;
 
+/// The statement for the recorded transitions of `n` members bound as `$1`..`$n`, each member's in
+/// effective order (the order `members::status_history` gives one member).
+fn histories_sql(n: usize) -> String {
+    let list = (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT {STATUS_COLUMNS} FROM member_status_history WHERE member_id IN ({list}) \
+         ORDER BY member_id, effective_on, id"
+    )
+}
+
+/// Runs `histories_sql` for `$chunk` on connection `$c`: the rows as `StatusRow`s.
+macro_rules! read_histories {
+    ($c:expr, $chunk:expr) => {{
+        let sql = histories_sql($chunk.len());
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+        for id in $chunk {
+            q = q.bind(*id);
+        }
+        let rows = q.fetch_all($c).await?;
+        rows.iter()
+            .map(|r| Ok(status_from_row!(r)))
+            .collect::<Result<Vec<StatusRow>>>()
+    }};
+}
+
+/// Each member's rows, in the order read.
+fn by_member(out: &mut HashMap<i64, Vec<StatusRow>>, rows: Vec<StatusRow>) {
+    for row in rows {
+        out.entry(row.member_id).or_default().push(row);
+    }
+}
+
 /// The recorded status transitions of several members at once, each member's in effective order
 /// (the order `members::status_history` gives one member). Members without history are absent.
 pub async fn status_histories(
     store: &Store,
     member_ids: &[i64],
 ) -> Result<HashMap<i64, Vec<StatusRow>>> {
-    let mut out: HashMap<i64, Vec<StatusRow>> = HashMap::with_capacity(member_ids.len());
+    let mut out = HashMap::with_capacity(member_ids.len());
     for chunk in member_ids.chunks(IDS_PER_QUERY) {
-        let list = (1..=chunk.len())
-            .map(|i| format!("${i}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let sql = format!(
-            "SELECT member_id, effective_on, status, reason_code, actor, audit_seq FROM member_status_history \
-             WHERE member_id IN ({list}) ORDER BY member_id, effective_on, id"
-        );
-        let rows: Vec<StatusRow> = on_pool!(store, |c| {
-            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
-            for id in chunk {
-                q = q.bind(*id);
-            }
-            let rows = q.fetch_all(c).await?;
-            rows.iter()
-                .map(|r| {
-                    Ok(StatusRow {
-                        member_id: r.try_get("member_id")?,
-                        effective_on: r.try_get("effective_on")?,
-                        status: r.try_get("status")?,
-                        reason_code: r.try_get("reason_code")?,
-                        actor: r.try_get("actor")?,
-                        audit_seq: r.try_get("audit_seq")?,
-                    })
-                })
-                .collect::<Result<Vec<_>>>()
-        })?;
-        for row in rows {
-            out.entry(row.member_id).or_default().push(row);
-        }
+        let rows = on_pool!(store, |c| read_histories!(c, chunk))?;
+        by_member(&mut out, rows);
+    }
+    Ok(out)
+}
+
+/// As `status_histories`, read inside a transaction, for a writer that decides from them.
+pub async fn status_histories_in(
+    tx: &mut Tx,
+    member_ids: &[i64],
+) -> Result<HashMap<i64, Vec<StatusRow>>> {
+    let mut out = HashMap::with_capacity(member_ids.len());
+    for chunk in member_ids.chunks(IDS_PER_QUERY) {
+        let rows = on_tx!(tx, |c| read_histories!(c, chunk))?;
+        by_member(&mut out, rows);
     }
     Ok(out)
 }

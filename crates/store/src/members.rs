@@ -246,6 +246,25 @@ pub struct StatusRow {
     pub audit_seq: i64,
 }
 
+/// The columns of `member_status_history` that `status_from_row!` reads.
+pub(crate) const STATUS_COLUMNS: &str =
+    "member_id, effective_on, status, reason_code, actor, audit_seq";
+
+/// A `StatusRow` from a row holding `STATUS_COLUMNS` (a macro: the row types differ by engine).
+macro_rules! status_from_row {
+    ($r:expr) => {
+        StatusRow {
+            member_id: $r.try_get("member_id")?,
+            effective_on: $r.try_get("effective_on")?,
+            status: $r.try_get("status")?,
+            reason_code: $r.try_get("reason_code")?,
+            actor: $r.try_get("actor")?,
+            audit_seq: $r.try_get("audit_seq")?,
+        }
+    };
+}
+pub(crate) use status_from_row;
+
 pub async fn insert_status_history(tx: &mut Tx, rows: &[StatusRow]) -> Result<()> {
     for chunk in fixed_chunks(rows, 20) {
         let sql = format!(
@@ -646,26 +665,16 @@ pub async fn count(store: &Store) -> Result<i64> {
 
 /// Every recorded status transition of a member, in effective order.
 pub async fn status_history(store: &Store, member_id: i64) -> Result<Vec<StatusRow>> {
+    let sql = format!(
+        "SELECT {STATUS_COLUMNS} FROM member_status_history WHERE member_id = $1 \
+         ORDER BY effective_on, id"
+    );
     on_pool!(store, |c| {
-        let rows = sqlx::query(
-            "SELECT member_id, effective_on, status, reason_code, actor, audit_seq FROM member_status_history \
-             WHERE member_id = $1 ORDER BY effective_on, id",
-        )
-        .bind(member_id)
-        .fetch_all(c)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(StatusRow {
-                    member_id: r.try_get("member_id")?,
-                    effective_on: r.try_get("effective_on")?,
-                    status: r.try_get("status")?,
-                    reason_code: r.try_get("reason_code")?,
-                    actor: r.try_get("actor")?,
-                    audit_seq: r.try_get("audit_seq")?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(member_id)
+            .fetch_all(c)
+            .await?;
+        rows.iter().map(|r| Ok(status_from_row!(r))).collect()
     })
 }
 
