@@ -4,6 +4,7 @@
 use crate::accounts::{holder_from_rows, GrantRow, Holder, HOLDER_COLUMNS, HOLDER_JOINS};
 use crate::{on_pool, on_tx, Result, Store, Tx};
 use sqlx::Row;
+use std::sync::LazyLock;
 
 /// A live token as the API checks it, with the account that holds it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,13 +61,16 @@ pub async fn insert(tx: &mut Tx, t: &NewToken<'_>) -> Result<()> {
 /// account that holds it and its grants. One query: every API request asks this first, and on SQLite
 /// each query is a round trip to a connection's own thread.
 pub async fn live(store: &Store, token_hash: &str, now: i64) -> Result<Option<LiveToken>> {
-    let sql = format!(
-        "SELECT t.account_id, t.scopes, t.expires_at, {HOLDER_COLUMNS} \
-         FROM api_tokens t JOIN accounts a ON a.id = t.account_id {HOLDER_JOINS} \
-         WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.revoked_at IS NULL ORDER BY g.id"
-    );
+    // Written once: every API request runs it.
+    static SQL: LazyLock<String> = LazyLock::new(|| {
+        format!(
+            "SELECT t.account_id, t.scopes, t.expires_at, {HOLDER_COLUMNS} \
+             FROM api_tokens t JOIN accounts a ON a.id = t.account_id {HOLDER_JOINS} \
+             WHERE t.token_hash = $1 AND t.expires_at > $2 AND t.revoked_at IS NULL ORDER BY g.id"
+        )
+    });
     on_pool!(store, |c| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(SQL.as_str()))
             .bind(token_hash)
             .bind(now)
             .fetch_all(c)

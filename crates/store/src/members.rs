@@ -6,6 +6,7 @@ use crate::units::{unit_columns, unit_from_row, Unit};
 use crate::{on_pool, on_tx, Result, Store, Tx};
 use sqlx::Row;
 use std::collections::HashMap;
+use std::sync::LazyLock;
 use time::Date;
 
 /// Splits rows for multi-row statements: full chunks of `size`, then the tail one row at a time. So
@@ -463,8 +464,7 @@ pub struct ListedRow {
 /// A page of a membership list as one JSON array, one `[id, membership_number, given_name,
 /// family_name, postcode, status, joined_on, continuous_since, paid_up_until, branch_unit_id,
 /// clp_unit_id, history]` per member in walk order, over the subquery `listed` (aliases as in
-/// `walk_list`). Each history is an array of `[effective_on, status, reason_code, actor, audit_seq,
-/// id]`.
+/// `walk_list`), each history as `history_json` writes it.
 ///
 /// One value, because through sqlx's SQLite driver every row and value of a result crosses from the
 /// connection's thread one at a time, each copied and freed on the other side; fifty members with
@@ -472,18 +472,16 @@ pub struct ListedRow {
 /// in the database's own order (its collation decides where the next page starts); each history is
 /// unordered and `page_from_json` orders it: an aggregate with its own ORDER BY makes SQLite sort
 /// each member's few transitions apart, which was a third of the statement.
-fn page_json(engine: crate::Engine) -> (&'static str, &'static str) {
+fn page_json(engine: crate::Engine) -> &'static str {
     match engine {
-        crate::Engine::Sqlite => (
-            HISTORY_JSON_SQLITE,
+        crate::Engine::Sqlite => {
             "json_group_array(json_array(id, membership_number, given_name, family_name, postcode, status, \
-             joined_on, continuous_since, paid_up_until, branch_unit_id, clp_unit_id, json(history)) ORDER BY walk_key, id)",
-        ),
-        crate::Engine::Postgres => (
-            HISTORY_JSON_POSTGRES,
+             joined_on, continuous_since, paid_up_until, branch_unit_id, clp_unit_id, json(history)) ORDER BY walk_key, id)"
+        }
+        crate::Engine::Postgres => {
             "COALESCE(json_agg(json_build_array(id, membership_number, given_name, family_name, postcode, status, \
-             joined_on, continuous_since, paid_up_until, branch_unit_id, clp_unit_id, history) ORDER BY walk_key, id), '[]'::json)::text",
-        ),
+             joined_on, continuous_since, paid_up_until, branch_unit_id, clp_unit_id, history) ORDER BY walk_key, id), '[]'::json)::text"
+        }
     }
 }
 
@@ -632,7 +630,7 @@ pub async fn walk_list(
             Some(lad),
         ),
     };
-    let (history, page) = page_json(store.engine());
+    let (history, page) = (history_json(store.engine()), page_json(store.engine()));
     let sql = format!(
         "SELECT {page} AS page FROM (SELECT {key} AS walk_key, m.id, m.membership_number, m.given_name, m.family_name, \
          m.postcode, m.status, m.joined_on, m.continuous_since, m.paid_up_until, pu.branch_unit_id, \
@@ -813,27 +811,41 @@ pub struct Placed {
     pub history: Vec<StatusRow>,
 }
 
+/// `placed_by_number`'s statement for the engine, written once: it is on the path of every read of
+/// a member's record.
+fn placed_sql(engine: crate::Engine) -> &'static str {
+    fn written(engine: crate::Engine) -> String {
+        let unit_ids = match engine {
+            crate::Engine::Sqlite => "(SELECT json_group_array(id) FROM up)",
+            crate::Engine::Postgres => "(SELECT COALESCE(json_agg(id), '[]'::json) FROM up)",
+        };
+        format!(
+            "WITH RECURSIVE found AS (SELECT {MEMBER_COLUMNS}, la.id AS la_id, CAST({} AS TEXT) AS history \
+               FROM members m {CURRENT_UNITS_JOIN} {PLACED_JOIN} WHERE m.membership_number = $1), \
+             {UP_FROM_FOUND} \
+             SELECT found.*, CAST({unit_ids} AS TEXT) AS unit_ids, {}, {} FROM found \
+               LEFT JOIN units b ON b.id = found.branch_unit_id LEFT JOIN units c ON c.id = found.clp_unit_id",
+            history_json(engine),
+            unit_columns("b", "b_"),
+            unit_columns("c", "c_"),
+        )
+    }
+    static SQLITE: LazyLock<String> = LazyLock::new(|| written(crate::Engine::Sqlite));
+    static POSTGRES: LazyLock<String> = LazyLock::new(|| written(crate::Engine::Postgres));
+    match engine {
+        crate::Engine::Sqlite => &SQLITE,
+        crate::Engine::Postgres => &POSTGRES,
+    }
+}
+
 /// The member with this number, their branch and CLP, every unit above them (as `units_of`) and
 /// their status history, in one statement and one row: each read of a member's record needs all of
 /// it, and through sqlx's SQLite driver every statement, and every row of its result, is a round trip
 /// to the connection's own thread, which under load cost more than the database's work.
 pub async fn placed_by_number(store: &Store, number: &str) -> Result<Option<Placed>> {
-    let unit_ids = match store.engine() {
-        crate::Engine::Sqlite => "(SELECT json_group_array(id) FROM up)",
-        crate::Engine::Postgres => "(SELECT COALESCE(json_agg(id), '[]'::json) FROM up)",
-    };
-    let sql = format!(
-        "WITH RECURSIVE found AS (SELECT {MEMBER_COLUMNS}, la.id AS la_id, CAST({} AS TEXT) AS history \
-           FROM members m {CURRENT_UNITS_JOIN} {PLACED_JOIN} WHERE m.membership_number = $1), \
-         {UP_FROM_FOUND} \
-         SELECT found.*, CAST({unit_ids} AS TEXT) AS unit_ids, {}, {} FROM found \
-           LEFT JOIN units b ON b.id = found.branch_unit_id LEFT JOIN units c ON c.id = found.clp_unit_id",
-        history_json(store.engine()),
-        unit_columns("b", "b_"),
-        unit_columns("c", "c_"),
-    );
+    let sql = placed_sql(store.engine());
     on_pool!(store, |c| {
-        let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(number)
             .fetch_optional(c)
             .await?
