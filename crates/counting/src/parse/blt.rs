@@ -78,15 +78,14 @@ fn quoted(line: &Line, at: usize) -> Result<(String, usize), ParseError> {
 
 /// Reads BLT text.
 pub fn parse_str(text: &str) -> Result<Profile, ParseError> {
-    let mut lines = text
-        .split('\n')
+    let mut lines = super::physical_lines(text)
         .enumerate()
         .map(|(i, raw)| Line {
             number: i + 1,
-            text: strip_comment(raw.strip_suffix('\r').unwrap_or(raw)),
+            text: strip_comment(raw),
         })
         .filter(|l| !l.text.trim().is_empty());
-    let last_line = text.split('\n').count();
+    let last_line = super::physical_lines(text).count();
 
     let header = lines
         .next()
@@ -316,6 +315,18 @@ mod tests {
         let e = parse_str("2 1\n1 1 3 0\n0\n\"A\"\n\"B\"\n").unwrap_err();
         assert_eq!((e.line, e.column), (2, 5));
         assert!(e.message.contains("candidate 3"), "{e}");
+    }
+
+    #[test]
+    fn every_line_ending_reads_alike_and_errors_name_the_true_line() {
+        let good = "2 1\n1 1 2 0\n0\n\"A\"\n\"B\"\n";
+        let bad = "2 1\n\n1 1 3 0\n0\n\"A\"\n\"B\"\n";
+        for nl in ["\r\n", "\r"] {
+            let p = parse_str(&good.replace('\n', nl)).unwrap();
+            assert_eq!(p.ballots.get(0), (1, &[0u16, 1][..]), "{nl:?}");
+            let e = parse_str(&bad.replace('\n', nl)).unwrap_err();
+            assert_eq!((e.line, e.column), (3, 5), "{nl:?}");
+        }
     }
 
     #[test]

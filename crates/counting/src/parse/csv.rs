@@ -16,8 +16,61 @@ fn reader(text: &str) -> ::csv::Reader<&[u8]> {
         .from_reader(text.as_bytes())
 }
 
-fn csv_error(e: &::csv::Error) -> ParseError {
-    let line = e.position().map_or(1, |p| p.line() as usize);
+/// Physical line numbers of byte offsets, counting `\n`, `\r\n` and a lone `\r` each as one line
+/// break. Written by hand because csv's own counter counts `\n` only: a CR-only file was all line
+/// 1, and a CRLF record's position falls between its `\r` and `\n`, on the line before. Offsets
+/// are asked in increasing order, as records come, so the text is walked once.
+struct Lines<'a> {
+    text: &'a [u8],
+    at: usize,
+    line: usize,
+}
+
+impl<'a> Lines<'a> {
+    fn new(text: &'a str) -> Self {
+        Lines {
+            text: text.as_bytes(),
+            at: 0,
+            line: 1,
+        }
+    }
+
+    /// Whether the byte at `i` ends a line (a `\r` followed by `\n` does not: its `\n` does).
+    fn breaks_at(&self, i: usize) -> bool {
+        match self.text[i] {
+            b'\n' => true,
+            b'\r' => self.text.get(i + 1) != Some(&b'\n'),
+            _ => false,
+        }
+    }
+
+    /// The line of the first character at or after `byte` that is not a line break: where a
+    /// record starting at `byte` is seen to start.
+    fn of(&mut self, byte: u64) -> usize {
+        let target = usize::try_from(byte).map_or(self.text.len(), |b| b.min(self.text.len()));
+        while self.at < target {
+            if self.breaks_at(self.at) {
+                self.line += 1;
+            }
+            self.at += 1;
+        }
+        let (mut k, mut line) = (self.at, self.line);
+        while k < self.text.len() && matches!(self.text[k], b'\n' | b'\r') {
+            if self.breaks_at(k) {
+                line += 1;
+            }
+            k += 1;
+        }
+        line
+    }
+
+    fn of_record(&mut self, rec: &::csv::StringRecord) -> usize {
+        rec.position().map_or(1, |p| self.of(p.byte()))
+    }
+}
+
+fn csv_error(e: &::csv::Error, lines: &mut Lines) -> ParseError {
+    let line = e.position().map_or(1, |p| lines.of(p.byte()));
     match e.kind() {
         ::csv::ErrorKind::UnequalLengths {
             expected_len, len, ..
@@ -72,10 +125,11 @@ fn positive(cell: &str, line: usize, col: usize, what: &str) -> Result<u64, Pars
 
 /// Reads the wide layout: one row per ballot (or per `count` identical ballots).
 pub fn parse_wide(text: &str) -> Result<Profile, ParseError> {
+    let mut lines = Lines::new(text);
     let mut rdr = reader(text);
     let mut records = rdr.records();
     let header = match records.next() {
-        Some(r) => r.map_err(|e| csv_error(&e))?,
+        Some(r) => r.map_err(|e| csv_error(&e, &mut lines))?,
         None => {
             return Err(ParseError::new(
                 1,
@@ -84,7 +138,7 @@ pub fn parse_wide(text: &str) -> Result<Profile, ParseError> {
             ))
         }
     };
-    let header_line = header.position().map_or(1, |p| p.line() as usize);
+    let header_line = lines.of_record(&header);
     let mut choice_cols: Vec<(u32, usize)> = Vec::new();
     let mut count_col = None;
     for (i, h) in header.iter().enumerate() {
@@ -139,8 +193,8 @@ pub fn parse_wide(text: &str) -> Result<Profile, ParseError> {
     let mut ballots = Ballots::new();
     let mut marks = Vec::with_capacity(choice_cols.len());
     for rec in records {
-        let rec = rec.map_err(|e| csv_error(&e))?;
-        let line = rec.position().map_or(1, |p| p.line() as usize);
+        let rec = rec.map_err(|e| csv_error(&e, &mut lines))?;
+        let line = lines.of_record(&rec);
         if rec.iter().all(str::is_empty) {
             continue;
         }
@@ -166,10 +220,11 @@ pub fn parse_wide(text: &str) -> Result<Profile, ParseError> {
 
 /// Reads the long layout: one row per (ballot, rank).
 pub fn parse_long(text: &str) -> Result<Profile, ParseError> {
+    let mut lines = Lines::new(text);
     let mut rdr = reader(text);
     let mut records = rdr.records();
     let header = match records.next() {
-        Some(r) => r.map_err(|e| csv_error(&e))?,
+        Some(r) => r.map_err(|e| csv_error(&e, &mut lines))?,
         None => {
             return Err(ParseError::new(
                 1,
@@ -178,7 +233,7 @@ pub fn parse_long(text: &str) -> Result<Profile, ParseError> {
             ))
         }
     };
-    let header_line = header.position().map_or(1, |p| p.line() as usize);
+    let header_line = lines.of_record(&header);
     let want = ["ballot_id", "rank", "choice"];
     for (i, w) in want.iter().enumerate() {
         if !header.get(i).is_some_and(|h| h.eq_ignore_ascii_case(w)) {
@@ -194,8 +249,8 @@ pub fn parse_long(text: &str) -> Result<Profile, ParseError> {
     let mut order: HashMap<String, usize> = HashMap::new();
     let mut rows: Vec<Vec<(u32, Mark)>> = Vec::new();
     for rec in records {
-        let rec = rec.map_err(|e| csv_error(&e))?;
-        let line = rec.position().map_or(1, |p| p.line() as usize);
+        let rec = rec.map_err(|e| csv_error(&e, &mut lines))?;
+        let line = lines.of_record(&rec);
         if rec.iter().all(str::is_empty) {
             continue;
         }
@@ -306,6 +361,20 @@ mod tests {
     fn a_short_row_is_an_error_on_its_line() {
         let e = parse_long("ballot_id,rank,choice\nx,1,A\ny,1\n").unwrap_err();
         assert_eq!(e.line, 3);
+    }
+
+    #[test]
+    fn lines_are_counted_in_every_line_ending() {
+        for nl in ["\n", "\r\n", "\r"] {
+            let long = format!("ballot_id,rank,choice{nl}x,1,A{nl}{nl}y,1{nl}");
+            assert_eq!(parse_long(&long).unwrap_err().line, 4, "{nl:?}");
+            let wide = format!("choice1,count{nl}A,1{nl}\"B\",x{nl}");
+            let e = parse_wide(&wide).unwrap_err();
+            assert_eq!((e.line, e.column), (3, 2), "{nl:?}");
+        }
+        // A quoted field holding a line break: the next record starts two lines on.
+        let e = parse_wide("choice1,count\r\n\"A\r\nB\",1\r\nC,x\r\n").unwrap_err();
+        assert_eq!(e.line, 4);
     }
 
     #[test]

@@ -29,10 +29,29 @@ pub fn utf8(bytes: &[u8]) -> Result<&str, ParseError> {
     })
 }
 
+/// The lines of `text`, each without its ending, where `\n`, `\r\n` and a lone `\r` each end a
+/// line (as files from Windows, old Macs and spreadsheets end them).
+pub(crate) fn physical_lines(text: &str) -> impl Iterator<Item = &str> {
+    let mut rest = Some(text);
+    std::iter::from_fn(move || {
+        let t = rest?;
+        match t.find(['\n', '\r']) {
+            Some(i) => {
+                let skip = if t[i..].starts_with("\r\n") { 2 } else { 1 };
+                rest = Some(&t[i + skip..]);
+                Some(&t[..i])
+            }
+            None => {
+                rest = None;
+                Some(t)
+            }
+        }
+    })
+}
+
 /// Guesses the layout from the first line: BLT starts with two numbers, CSV with a header.
 pub fn detect(text: &str) -> Format {
-    let first = text
-        .lines()
+    let first = physical_lines(text)
         .map(str::trim)
         .find(|l| !l.is_empty() && !l.starts_with('#'))
         .unwrap_or("");
@@ -73,6 +92,13 @@ pub(crate) fn is_overvote(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lines_end_at_lf_crlf_or_a_lone_cr() {
+        let lines: Vec<&str> = physical_lines("a\r\nb\rc\n\nd").collect();
+        assert_eq!(lines, ["a", "b", "c", "", "d"]);
+        assert_eq!(detect("ballot_id,rank,choice\rx,1,A\r"), Format::LongCsv);
+    }
 
     #[test]
     fn the_layout_is_told_by_the_first_line() {
