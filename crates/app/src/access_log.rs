@@ -35,15 +35,7 @@ impl AccessLog {
         }
         // The batch failed (or the writer is gone): write this line alone, so its own error, if
         // any, is the one reported.
-        store::log_access(
-            &app.store,
-            &line.occurred_at,
-            &line.actor,
-            &line.action,
-            &line.subject,
-            &line.detail,
-        )
-        .await?;
+        store::log_access_line(&app.store, &line).await?;
         Ok(())
     }
 }
@@ -99,6 +91,7 @@ mod tests {
                             action: "read_member".into(),
                             subject: "member:L1".into(),
                             detail: "{}".into(),
+                            outcome: store::ALLOWED.into(),
                         };
                         app.access_log.write(&app, line).await.unwrap();
                         // Committed by the time the write returns: readable at once.

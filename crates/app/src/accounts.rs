@@ -1,6 +1,8 @@
 //! Accounts and logging in: creating an account and granting it a role (audited), checking a
-//! password (argon2id) and a TOTP code, throttling failed logins per account and per address, and
-//! the credentials a login yields (a browser session with its CSRF token, or an API bearer token).
+//! password (argon2id) and a TOTP code (each code works once: the account's last step is kept),
+//! throttling failed logins (per address and account, per address, and, far more loosely, per account
+//! from everywhere, so that no one can lock an account's owner out from elsewhere), and the
+//! credentials a login yields (a browser session with its CSRF token, or an API bearer token).
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use caucus_domain::policy::{Actor, Grant, GrantUnit, Role};
@@ -19,8 +21,75 @@ pub const SESSION_SECONDS: i64 = 12 * 3600;
 pub const API_TOKEN_SECONDS: i64 = 24 * 3600;
 /// Failed logins counted for throttling: those of the last quarter of an hour.
 pub const THROTTLE_WINDOW_SECONDS: i64 = 15 * 60;
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 5;
+/// Failures from one address at one account (email) before that address is held back from it. Other
+/// addresses are not: a stranger's wrong guesses do not lock the owner out.
+pub const MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT: i64 = 5;
+/// Failures from one address at any accounts before it is held back from all (password spraying).
 pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
+/// Failures at one account from all addresses before every address is held back from it but those
+/// it has logged in from lately: a guess spread over many addresses is slowed, and the owner, at an
+/// address of theirs, still gets in.
+pub const MAX_FAILURES_PER_ACCOUNT: i64 = 50;
+/// An address the account logged in from within this long is its owner's as far as the
+/// account-wide limit goes.
+pub const KNOWN_ADDRESS_SECONDS: i64 = 30 * 24 * 3600;
+
+/// Which limit holds a login back, if any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttle {
+    Open,
+    /// Too many failures from this address at this account.
+    AddressAndAccount,
+    /// Too many failures from this address, at any accounts.
+    Address,
+    /// Too many failures at this account from everywhere, and the address is not one it logged in from lately.
+    Account,
+}
+
+/// The throttling rule over the failures counted in the window.
+pub fn throttle(f: &store::Failures) -> Throttle {
+    if f.address_and_account >= MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT {
+        Throttle::AddressAndAccount
+    } else if f.address >= MAX_FAILURES_PER_ADDRESS {
+        Throttle::Address
+    } else if f.account >= MAX_FAILURES_PER_ACCOUNT && !f.known_address {
+        Throttle::Account
+    } else {
+        Throttle::Open
+    }
+}
+
+/// Refuses (`TooManyAttempts`, saying `what`) a login or proof from `address` at the account `email`
+/// that throttling holds back.
+pub(crate) async fn check_throttle(
+    app: &App,
+    email: &str,
+    address: &str,
+    now: i64,
+    what: &str,
+) -> Result<()> {
+    let failures = store::recent_failures(
+        &app.store,
+        email,
+        address,
+        now - THROTTLE_WINDOW_SECONDS,
+        now - KNOWN_ADDRESS_SECONDS,
+    )
+    .await?;
+    match throttle(&failures) {
+        Throttle::Open => Ok(()),
+        held => {
+            tracing::info!(email = %email, address = %address, ?held, "{what} held back");
+            Err(AppError::TooManyAttempts(format!(
+                "too many {what}: wait a quarter of an hour and try again"
+            )))
+        }
+    }
+}
+
+/// What a TOTP code that was already used is refused with.
+pub const TOTP_REPLAYED: &str = "that code has already been used: wait for your authenticator app \
+    to show the next one and enter that";
 
 /// What `caucus user add` asks for.
 #[derive(Debug, Clone)]
@@ -95,7 +164,29 @@ pub fn totp_code(secret_base32: &str, unix_seconds: u64) -> Option<String> {
 
 /// Whether `code` is right for the secret at `unix_seconds`, one 30-second step either side allowed.
 pub fn check_totp(secret_base32: &str, code: &str, unix_seconds: u64) -> bool {
-    totp(secret_base32).is_some_and(|t| t.check(code.trim(), unix_seconds))
+    totp_step(secret_base32, code, unix_seconds).is_some()
+}
+
+/// The 30-second step (`unix_seconds / 30`) whose code `code` is, among the step of `unix_seconds`
+/// and one either side (the latest, should two share a code); `None` when it is none of theirs. The
+/// step is what replay protection keeps: a code of a step no later than the last used is refused.
+pub fn totp_step(secret_base32: &str, code: &str, unix_seconds: u64) -> Option<i64> {
+    let t = totp(secret_base32)?;
+    let code = code.trim();
+    let now = unix_seconds / t.step;
+    let mut found = None;
+    for step in now.saturating_sub(1)..=now + 1 {
+        // Every step is compared, in constant time, so timing says nothing of which matched.
+        if same_bytes(t.generate(step * t.step).as_bytes(), code.as_bytes()) {
+            found = Some(step);
+        }
+    }
+    found.and_then(|s| i64::try_from(s).ok())
+}
+
+/// Compares two byte strings in time that depends on their lengths only.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 /// The SHA-256 of a bearer secret: what the database keeps instead of the secret.
@@ -284,18 +375,7 @@ pub async fn log_in(app: &App, login: &Login<'_>) -> Result<i64> {
 pub async fn verify(app: &App, login: &Login<'_>) -> Result<Verified> {
     let now = unix(app.clock.now());
     let email = login.email.trim().to_lowercase();
-    let (by_email, by_address) = store::recent_failures(
-        &app.store,
-        &email,
-        login.address,
-        now - THROTTLE_WINDOW_SECONDS,
-    )
-    .await?;
-    if by_email >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
-        return Err(AppError::TooManyAttempts(
-            "too many failed logins: wait a quarter of an hour and try again".to_string(),
-        ));
-    }
+    check_throttle(app, &email, login.address, now, "failed logins").await?;
     let account = store::by_email(&app.store, &email).await?;
     let wrong = || AppError::Unauthenticated("wrong email, password or code".to_string());
     let outcome = match &account {
@@ -309,21 +389,30 @@ pub async fn verify(app: &App, login: &Login<'_>) -> Result<Verified> {
             let needs = a.totp_enrolled || needs_second_factor(app, a.id).await?;
             match (needs, &a.totp_secret, login.totp) {
                 (false, _, _) => Ok(Verified::Account(a.id)),
-                (true, Some(secret), Some(code)) if check_totp(secret, code, now as u64) => {
-                    Ok(Verified::Account(a.id))
-                }
-                (true, Some(_), Some(code))
-                    if crate::second_factor::looks_like_recovery_code(code)
-                        && crate::second_factor::use_recovery_code(app, a.id, code).await? =>
-                {
-                    Ok(Verified::Account(a.id))
-                }
                 (true, None, _) => Ok(Verified::MustEnrol(a.id)),
                 (true, Some(_), None) => Err(AppError::Unauthenticated(
                     "this account needs the 6-digit code from your authenticator app (or a recovery code)"
                         .to_string(),
                 )),
-                (true, Some(_), Some(_)) => Err(wrong()),
+                (true, Some(secret), Some(code)) => match totp_step(secret, code, now as u64) {
+                    // Used up in one conditional statement: of two logins racing with one code,
+                    // one gets in.
+                    Some(step) => {
+                        if caucus_store::second_factor::use_totp_step(&app.store, a.id, step)
+                            .await?
+                        {
+                            Ok(Verified::Account(a.id))
+                        } else {
+                            Err(AppError::Unauthenticated(TOTP_REPLAYED.to_string()))
+                        }
+                    }
+                    None if crate::second_factor::looks_like_recovery_code(code)
+                        && crate::second_factor::use_recovery_code(app, a.id, code).await? =>
+                    {
+                        Ok(Verified::Account(a.id))
+                    }
+                    None => Err(wrong()),
+                },
             }
         }
     };
@@ -493,6 +582,47 @@ mod tests {
         assert!(check_totp(&s, &code, 1_800_000_030));
         assert!(!check_totp(&s, &code, 1_800_000_090));
         assert!(!check_totp("not base32!", &code, 1_800_000_000));
+    }
+
+    #[test]
+    fn a_totp_code_is_read_as_its_own_step_one_either_side_allowed() {
+        let s = new_totp_secret();
+        let at = 1_800_000_000u64;
+        let step = (at / 30) as i64;
+        let code = totp_code(&s, at).unwrap();
+        assert_eq!(totp_step(&s, &code, at), Some(step));
+        assert_eq!(totp_step(&s, &format!(" {code} "), at + 30), Some(step));
+        assert_eq!(totp_step(&s, &code, at - 30), Some(step));
+        assert_eq!(totp_step(&s, &code, at + 60), None);
+        let next = totp_code(&s, at + 30).unwrap();
+        if next != code {
+            assert_eq!(totp_step(&s, &next, at), Some(step + 1));
+        }
+        assert_eq!(totp_step(&s, "12345", at), None);
+        assert_eq!(totp_step("not base32!", &code, at), None);
+    }
+
+    #[test]
+    fn one_address_cannot_lock_an_account_out_from_everywhere_else() {
+        let f = |address_and_account, address, account, known_address| {
+            throttle(&store::Failures {
+                address_and_account,
+                address,
+                account,
+                known_address,
+            })
+        };
+        assert_eq!(f(4, 4, 4, false), Throttle::Open);
+        assert_eq!(f(5, 5, 5, false), Throttle::AddressAndAccount);
+        // Five failures elsewhere do not hold back a new address.
+        assert_eq!(f(0, 0, 5, false), Throttle::Open);
+        // Spraying: few at each account, many from the address.
+        assert_eq!(f(1, 20, 1, false), Throttle::Address);
+        // A guess spread over many addresses: held back everywhere but where the owner logs in.
+        assert_eq!(f(0, 0, 49, false), Throttle::Open);
+        assert_eq!(f(0, 0, 50, false), Throttle::Account);
+        assert_eq!(f(0, 0, 50, true), Throttle::Open);
+        assert_eq!(f(5, 0, 50, true), Throttle::AddressAndAccount);
     }
 
     async fn app_on(url: &str, day: time::Date) -> App {

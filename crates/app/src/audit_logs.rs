@@ -9,7 +9,8 @@ use caucus_store::logs::{self, AccessRow, LogFilter};
 use crate::records::{Page, MAX_PAGE};
 use crate::{App, AppError, Result};
 
-fn authorise(app: &App, actor: &Actor) -> Result<Decision> {
+/// The policy's answer; a refusal is itself written to the access log (`what` the actor tried).
+async fn authorise(app: &App, actor: &Actor, what: &str) -> Result<Decision> {
     let d = can(
         actor,
         Action::ReadAuditLog,
@@ -19,6 +20,7 @@ fn authorise(app: &App, actor: &Actor) -> Result<Decision> {
     if d.allowed {
         Ok(d)
     } else {
+        crate::records::log_refused(app, actor, what, "log", &d).await?;
         Err(AppError::Forbidden(d))
     }
 }
@@ -72,7 +74,7 @@ fn page_of<T>(items: Vec<T>, limit: i64, key: impl Fn(&T) -> i64) -> Page<T> {
 
 /// Audit events, newest first; `next` is the cursor (`before`) of the following page.
 pub async fn audit_events(app: &App, actor: &Actor, filter: LogFilter) -> Result<Page<Event>> {
-    let why = authorise(app, actor)?;
+    let why = authorise(app, actor, "read_audit_log").await?;
     let f = checked(filter)?;
     let items = logs::audit_events(&app.store, &f).await?;
     log_read(app, actor, "read_audit_log", &f, &why).await?;
@@ -81,7 +83,7 @@ pub async fn audit_events(app: &App, actor: &Actor, filter: LogFilter) -> Result
 
 /// Access-log rows, newest first.
 pub async fn access_log(app: &App, actor: &Actor, filter: LogFilter) -> Result<Page<AccessRow>> {
-    let why = authorise(app, actor)?;
+    let why = authorise(app, actor, "read_access_log").await?;
     let f = checked(filter)?;
     let items = logs::access_rows(&app.store, &f).await?;
     log_read(app, actor, "read_access_log", &f, &why).await?;
@@ -90,6 +92,17 @@ pub async fn access_log(app: &App, actor: &Actor, filter: LogFilter) -> Result<P
 
 /// Walks the whole hash chain (as `caucus audit verify` does).
 pub async fn verify_chain(app: &App, actor: &Actor) -> Result<Verification> {
-    authorise(app, actor)?;
-    Ok(audit::verify(&app.store).await?)
+    authorise(app, actor, "verify_audit_chain").await?;
+    verify_register(app).await
+}
+
+/// The whole check of `caucus audit verify`: the hash chain, against the checkpoints of the witness
+/// file when the operator keeps one (read first, so a checkpoint written while the chain is walked
+/// is never ahead of it), and every member row against the digest the chain recorded of it.
+pub async fn verify_register(app: &App) -> Result<Verification> {
+    let witnessed = match &app.audit_witness {
+        Some(file) => crate::audit_witness::read(file)?,
+        None => Vec::new(),
+    };
+    Ok(audit::verify_against(&app.store, &witnessed).await?)
 }

@@ -4,6 +4,7 @@
 //!
 //! Columns are matched by pattern because ONS renames them every year (`oslaua`, `laua`, `lad25cd` are
 //! one column). Pseudo codes such as `E99999999` mean "none".
+use crate::csv_lines::{self, CsvFile};
 use crate::names::{names, ConstituencyList};
 use crate::{io_error, App, AppError, Progress, Result, CLI_ACTOR};
 use caucus_domain::postcode::Postcode;
@@ -211,14 +212,13 @@ pub async fn import_geography(
         }
     }
     let shown = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(io_error(format!("cannot open {shown}")))?;
-    let size = file.metadata().map(|m| m.len()).ok();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(std::io::BufReader::new(file));
-    let headers: Vec<String> = reader
+    let size = std::fs::metadata(path).map(|m| m.len()).ok();
+    let mut file = CsvFile::open(path).map_err(io_error(format!("cannot open {shown}")))?;
+    let header_record = file
         .headers()
         .map_err(|e| AppError::Invalid(format!("cannot read the header of {shown}: {e}")))?
+        .clone();
+    let headers: Vec<String> = header_record
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
         .collect();
@@ -245,20 +245,23 @@ pub async fn import_geography(
     progress.start(&format!("importing postcodes into {set}"), size);
     let mut area_names: HashMap<String, String> = HashMap::new();
     let mut batch: Vec<PostcodeRow> = Vec::with_capacity(BATCH);
-    let mut rec = csv::StringRecord::new();
+    let mut raw = csv::ByteRecord::new();
+    // True physical lines (`csv_lines`), whatever the line endings.
     let mut first_line = 2u64;
+    let mut last_line = 1u64;
     loop {
-        let more = reader.read_record(&mut rec).map_err(|e| {
-            AppError::Invalid(format!(
-                "{shown}: cannot read line {}: {e}",
-                rec.position().map_or(0, |p| p.line())
-            ))
+        // Ok(Some(line)) is a fresh record; an error is the file failing to read.
+        let read = file.next_record(&mut raw).map_err(|e| {
+            AppError::Invalid(format!("{shown}: cannot read after line {last_line}: {e}"))
         })?;
-        if more {
+        let more = read.is_some();
+        if let Some(line) = read {
             summary.rows += 1;
-            let line = rec.position().map_or(summary.rows + 1, |p| p.line());
-            match parse_row(&rec, &cols) {
-                Ok(row) => {
+            last_line = line;
+            let parsed = csv_lines::text(&raw, &header_record)
+                .and_then(|rec| parse_row(&rec, &cols).map(|row| (rec, row)));
+            match parsed {
+                Ok((rec, row)) => {
                     for (code, col) in [
                         (&row.ward_code, cols.ward_name),
                         (&row.lad_code, cols.lad_name),
@@ -284,12 +287,11 @@ pub async fn import_geography(
             }
         }
         if batch.len() >= BATCH || (!more && !batch.is_empty()) {
-            let last_line = rec.position().map_or(first_line, |p| p.line());
             write_batch(app, set, &batch, first_line, last_line).await?;
             summary.postcodes += batch.len() as u64;
             batch.clear();
             first_line = last_line + 1;
-            progress.set(reader.position().byte());
+            progress.set(file.byte());
         }
         if !more {
             break;

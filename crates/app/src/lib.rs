@@ -7,8 +7,11 @@ pub mod access_log;
 pub mod accounts;
 pub mod api_tokens;
 pub mod audit_logs;
+pub mod audit_witness;
 pub mod ballots;
 pub mod clock;
+pub mod csv_lines;
+pub mod csv_out;
 pub mod dashboard;
 pub mod geography_import;
 pub mod groups;
@@ -95,6 +98,9 @@ pub struct App {
     pub access_log: access_log::AccessLog,
     /// Membership-list pages kept while the register is unchanged.
     pub lists: list_cache::ListCache,
+    /// The file that witnesses the audit chain's head (`audit_witness`), which verifying the chain
+    /// reads; `None` when the operator keeps none.
+    pub audit_witness: Option<std::path::PathBuf>,
 }
 
 impl App {
@@ -105,7 +111,14 @@ impl App {
             clock,
             access_log: access_log::AccessLog::default(),
             lists: list_cache::ListCache::default(),
+            audit_witness: None,
         }
+    }
+
+    /// The same, verifying the audit chain against this witness file (`audit_witness`).
+    pub fn with_audit_witness(mut self, file: Option<std::path::PathBuf>) -> App {
+        self.audit_witness = file;
+        self
     }
 }
 

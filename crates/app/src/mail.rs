@@ -2,6 +2,9 @@
 //! it is never lost: with an SMTP server configured (`CAUCUS_SMTP_URL`), a sender delivers what is due
 //! and records each failure (logged with its detail, retried later with a growing delay, finally kept
 //! as `failed` for an admin to requeue); with none, messages wait in the outbox, which admins read.
+//! A message holding a credential meant for its recipient only (a password-reset link) is queued with
+//! a redacted copy of its body, and the outbox shows admins only that: the credential reaches its
+//! recipient by SMTP or not at all, so whoever reads the outbox cannot take over the account.
 use caucus_domain::policy::{self, Action, Actor, Resource};
 use caucus_store::audit::{self, NewEvent};
 use caucus_store::outbox::{self, Mail, NewMail};
@@ -25,7 +28,8 @@ pub fn retry_delay_seconds(attempts: i64) -> i64 {
     60 * (1i64 << attempts.clamp(1, 8).saturating_sub(1)).min(120)
 }
 
-/// Queues a message in the caller's transaction.
+/// Queues a message in the caller's transaction. Its body must hold no credential: the outbox shows
+/// it to admins as it is (`enqueue_credential` queues one that does).
 pub async fn enqueue(tx: &mut Tx, now: i64, to: &str, subject: &str, body: &str) -> Result<i64> {
     Ok(outbox::enqueue(
         tx,
@@ -33,6 +37,48 @@ pub async fn enqueue(tx: &mut Tx, now: i64, to: &str, subject: &str, body: &str)
             recipient: to,
             subject,
             body,
+            redacted_body: None,
+        },
+        now,
+    )
+    .await?)
+}
+
+/// What replaces a credential in the copy of a message others are shown; `what` names it ("a
+/// password-reset link").
+pub fn redaction(what: &str) -> String {
+    format!("[redacted: {what} for the recipient only]")
+}
+
+/// The body with every occurrence of `credential` replaced by `redaction(what)`; the whole body is
+/// withheld if the credential is empty or not in it (so a mistake hides too much, never too little).
+pub fn redact(body: &str, credential: &str, what: &str) -> String {
+    if credential.is_empty() || !body.contains(credential) {
+        return redaction(&format!("a message holding {what}"));
+    }
+    body.replace(credential, &redaction(what))
+}
+
+/// Queues, in the caller's transaction, a message whose body holds `credential` (`what` names it: "a
+/// password-reset link"), meant for the recipient only: it is sent as it is, but the outbox shows
+/// anyone else the body with the credential redacted.
+pub async fn enqueue_credential(
+    tx: &mut Tx,
+    now: i64,
+    to: &str,
+    subject: &str,
+    body: &str,
+    credential: &str,
+    what: &str,
+) -> Result<i64> {
+    let redacted = redact(body, credential, what);
+    Ok(outbox::enqueue(
+        tx,
+        &NewMail {
+            recipient: to,
+            subject,
+            body,
+            redacted_body: Some(&redacted),
         },
         now,
     )
@@ -190,10 +236,41 @@ pub fn may_read_outbox(app: &App, actor: &Actor) -> bool {
     authorise(app, actor).is_ok()
 }
 
-/// The newest messages of the outbox, for an admin.
-pub async fn outbox(app: &App, actor: &Actor, limit: i64) -> Result<Vec<Mail>> {
+/// A message as the outbox shows it to an admin: `mail.body` is what they may read (the redacted
+/// copy for a message holding a credential meant for its recipient only, which it never carries).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Shown {
+    pub mail: Mail,
+    /// Whether the body shown is the redacted copy.
+    pub redacted: bool,
+}
+
+impl Shown {
+    fn of(mut mail: Mail) -> Shown {
+        match mail.redacted_body.take() {
+            Some(redacted) => {
+                mail.body = redacted;
+                Shown {
+                    mail,
+                    redacted: true,
+                }
+            }
+            None => Shown {
+                mail,
+                redacted: false,
+            },
+        }
+    }
+}
+
+/// The newest messages of the outbox, for an admin, each credential meant for a recipient redacted.
+pub async fn outbox(app: &App, actor: &Actor, limit: i64) -> Result<Vec<Shown>> {
     authorise(app, actor)?;
-    Ok(outbox::recent(&app.store, limit).await?)
+    Ok(outbox::recent(&app.store, limit)
+        .await?
+        .into_iter()
+        .map(Shown::of)
+        .collect())
 }
 
 /// Puts a message that was given up on back in the queue; audited.
@@ -233,6 +310,46 @@ mod tests {
         assert_eq!(retry_delay_seconds(4), 480);
         assert_eq!(retry_delay_seconds(8), 7200);
         assert_eq!(retry_delay_seconds(50), 7200);
+    }
+
+    #[test]
+    fn a_credential_is_redacted_wherever_it_appears_and_a_missing_one_withholds_the_body() {
+        let link = "https://caucus.example/password-reset?token=abc123";
+        let body = format!("Open {link} within the hour.\n{link}\n");
+        let shown = redact(&body, link, "a password-reset link");
+        assert_eq!(
+            shown,
+            "Open [redacted: a password-reset link for the recipient only] within the hour.\n\
+             [redacted: a password-reset link for the recipient only]\n"
+        );
+        assert!(!shown.contains("abc123"));
+        for credential in ["", "not in the body"] {
+            let shown = redact(&body, credential, "a password-reset link");
+            assert!(!shown.contains("abc123"), "{shown}");
+            assert!(shown.starts_with("[redacted: "), "{shown}");
+        }
+        let stored = Mail {
+            id: 1,
+            created_at: 0,
+            recipient: "ann@example.org".into(),
+            subject: "Reset".into(),
+            body: body.clone(),
+            redacted_body: Some(redact(&body, link, "a password-reset link")),
+            status: "queued".into(),
+            attempts: 0,
+            next_attempt_at: 0,
+            last_error: None,
+            sent_at: None,
+        };
+        let shown = Shown::of(stored.clone());
+        assert!(shown.redacted);
+        assert!(!format!("{shown:?}").contains("abc123"));
+        let plain = Shown::of(Mail {
+            redacted_body: None,
+            ..stored
+        });
+        assert!(!plain.redacted);
+        assert_eq!(plain.mail.body, body);
     }
 
     #[test]

@@ -143,21 +143,15 @@ impl Write for Hashing<'_> {
     }
 }
 
-/// One line, whatever the text: a unit's name goes into the watermark comment.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
-}
-
-/// The first line of every list: a comment a CSV reader skips when told `#` starts a comment.
+/// The first line of every list: a comment a CSV reader skips when told `#` starts a comment (one
+/// line whatever the unit's name, and no formula for a spreadsheet, which reads it as a row).
 pub fn watermark(requester: &Requester, stamp: &str, unit: &Unit) -> String {
-    format!(
-        "# Exported for {} at {stamp} from caucus: members of {} ({}); personal data: handle under the party's data protection policy\n",
+    crate::csv_out::comment_line(&format!(
+        "Exported for {} at {stamp} from caucus: members of {} ({}); personal data: handle under the party's data protection policy",
         requester.as_str(),
-        one_line(&unit.code),
-        one_line(&unit.name)
-    )
+        unit.code,
+        unit.name
+    ))
 }
 
 /// Writes the list of the unit named `unit_code` to `out` for the operator at the command line, then
@@ -206,7 +200,7 @@ pub async fn export_members_as(
     hashing
         .write_all(watermark(requester, &stamp, &unit).as_bytes())
         .map_err(write_error)?;
-    let mut w = csv::Writer::from_writer(&mut hashing);
+    let mut w = crate::csv_out::Writer::from_writer(&mut hashing);
     let csv_error =
         |e: csv::Error| AppError::Invalid(format!("cannot write the membership list: {e}"));
     w.write_record(COLUMNS).map_err(csv_error)?;

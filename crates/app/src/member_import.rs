@@ -4,16 +4,18 @@
 //! checkpoint and its audit event together, so a killed import leaves whole batches and a rerun of
 //! the same file resumes after the last one.
 use crate::clock::parse_date;
+use crate::csv_lines::{self, CsvFile};
 use crate::member_history::{self, RecordDates};
 use crate::{io_error, App, AppError, Progress, Result, CLI_ACTOR};
 use caucus_domain::lifecycle::TransitionReason;
 use caucus_domain::member::{parse_bool, MemberStatus, PaymentMethod};
 use caucus_domain::postcode::Postcode;
 use caucus_domain::status::{imported_change, imported_history};
-use caucus_store::audit::{self, digest, NewEvent};
+use caucus_store::audit::{self, NewEvent};
 use caucus_store::geography::{self, Placement};
 use caucus_store::imports::{self, ImportRun, Reject};
 use caucus_store::member_batches;
+use caucus_store::member_digests;
 use caucus_store::members::{self, MemberRow, PlacementRow, StatusRow};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -277,12 +279,9 @@ pub async fn import_members(
             "no boundary set has been imported yet: run `caucus import geography` first".into(),
         )
     })?;
-    let file = std::fs::File::open(path).map_err(io_error(format!("cannot open {shown}")))?;
-    let size = file.metadata().map(|m| m.len()).ok();
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_reader(std::io::BufReader::with_capacity(1 << 16, file));
-    let headers = reader
+    let size = std::fs::metadata(path).map(|m| m.len()).ok();
+    let mut file = CsvFile::open(path).map_err(io_error(format!("cannot open {shown}")))?;
+    let headers = file
         .headers()
         .map_err(|e| AppError::Invalid(format!("cannot read the header of {shown}: {e}")))?
         .clone();
@@ -313,29 +312,24 @@ pub async fn import_members(
     let mut seen: HashMap<String, i64> = HashMap::new();
     let mut batch: Vec<Parsed> = Vec::with_capacity(batch_size);
     let mut rejects: Vec<Reject> = Vec::new();
-    let mut rec = csv::StringRecord::new();
+    let mut raw = csv::ByteRecord::new();
+    // The line the last record read starts on: true physical lines (`csv_lines`), so that resuming
+    // after `run.lines_done` and every reject's line mean the same line in any line ending.
     let mut last_line: i64 = 1;
     loop {
-        let more = match reader.read_record(&mut rec) {
-            Ok(m) => m,
-            Err(e) => {
-                let line = e.position().map_or(last_line + 1, |p| p.line() as i64);
-                if line <= run.lines_done {
-                    continue;
-                }
-                last_line = line;
-                rejects.push(Reject {
-                    line,
-                    membership_number: String::new(),
-                    reason: format!("unreadable row: {e}"),
-                });
-                true
-            }
-        };
-        if more && rec.position().is_some_and(|p| p.line() as i64 > last_line) {
-            let line = rec.position().map_or(last_line + 1, |p| p.line() as i64);
+        // Ok(Some(line)) is a fresh record, read once; an error is the file failing to read, which
+        // ends the import (a rerun resumes after the last whole batch).
+        let read = file.next_record(&mut raw).map_err(|e| {
+            AppError::Invalid(format!("cannot read {shown} after line {last_line}: {e}"))
+        })?;
+        let more = read.is_some();
+        if let Some(line) = read {
+            let line = i64::try_from(line).unwrap_or(i64::MAX);
             last_line = line;
-            let number = rec.get(layout.index[0]).unwrap_or("").trim().to_string();
+            let number = raw
+                .get(layout.index[0])
+                .map(|f| String::from_utf8_lossy(f).trim().to_string())
+                .unwrap_or_default();
             let first = if number.is_empty() {
                 None
             } else {
@@ -345,33 +339,28 @@ pub async fn import_members(
                 seen.insert(number.clone(), line);
             }
             if line > run.lines_done {
-                if rec.len() != headers.len() {
-                    rejects.push(Reject {
-                        line,
-                        membership_number: number,
-                        reason: format!(
-                            "the row has {} fields but the header has {}",
-                            rec.len(),
-                            headers.len()
-                        ),
-                    });
+                let checked = if raw.len() != headers.len() {
+                    Err(format!(
+                        "the row has {} fields but the header has {}",
+                        raw.len(),
+                        headers.len()
+                    ))
                 } else if let Some(first) = first {
-                    rejects.push(Reject {
-                        line,
-                        membership_number: number,
-                        reason: format!(
-                            "membership number repeated in the file (first on line {first})"
-                        ),
-                    });
+                    Err(format!(
+                        "membership number repeated in the file (first on line {first})"
+                    ))
                 } else {
-                    match parse_record(app, &rec, &layout, today) {
-                        Ok(row) => batch.push(Parsed { line, row }),
-                        Err(reason) => rejects.push(Reject {
-                            line,
-                            membership_number: number,
-                            reason,
-                        }),
-                    }
+                    csv_lines::text(&raw, &headers)
+                        .and_then(|rec| parse_record(app, &rec, &layout, today))
+                };
+                match checked {
+                    Ok(row) => batch.push(Parsed { line, row }),
+                    Err(reason) => rejects.push(Reject {
+                        line,
+                        // As the file gives it, but storable as text.
+                        membership_number: number.replace('\0', "\u{fffd}"),
+                        reason,
+                    }),
                 }
             }
         }
@@ -387,7 +376,7 @@ pub async fn import_members(
                 today,
             )
             .await?;
-            progress.set(reader.position().byte());
+            progress.set(file.byte());
         }
         if !more {
             break;
@@ -413,9 +402,9 @@ pub async fn import_members(
 pub async fn write_rejects(app: &App, run_id: i64, path: &Path) -> Result<usize> {
     let rejects = imports::rejects(&app.store, run_id).await?;
     let shown = path.display().to_string();
-    let mut w = csv::Writer::from_path(path)
+    let mut w = crate::csv_out::Writer::from_path(path)
         .map_err(|e| AppError::Invalid(format!("cannot write {shown}: {e}")))?;
-    let write = |w: &mut csv::Writer<std::fs::File>, rec: [&str; 3]| {
+    let write = |w: &mut crate::csv_out::Writer<std::fs::File>, rec: [&str; 3]| {
         w.write_record(rec)
             .map_err(|e| AppError::Invalid(format!("cannot write {shown}: {e}")))
     };
@@ -459,7 +448,9 @@ async fn write_batch(
     let seq = pending.seq;
     let mut new_rows: Vec<(i64, MemberRow, &Placement)> = Vec::new();
     let mut updates: Vec<(i64, MemberRow, bool, Option<&Placement>)> = Vec::new();
-    let mut changed_digest = String::new();
+    // The digest of each member row as this batch writes it, stored beside its event
+    // (`member_digests`): one SHA-256 per changed row, and one narrow insert per batch.
+    let mut written: Vec<(i64, String)> = Vec::new();
     for Parsed { line, row } in batch {
         let current = existing.get(&row.membership_number);
         if let Some(cur) = current {
@@ -494,10 +485,6 @@ async fn write_batch(
             // accepted unplaced: the member is kept, and placed by the next reallocation.
             Some(p) => p,
         };
-        changed_digest.push_str(&row.membership_number);
-        changed_digest.push(':');
-        changed_digest.push_str(&row.row_digest);
-        changed_digest.push('\n');
         match current {
             None => new_rows.push((line, row, place)),
             Some(cur) => {
@@ -551,6 +538,7 @@ async fn write_batch(
             statuses.push(status_row(id, t.effective_on, t.status.as_str(), t.reason));
         }
         placements.push(placement_row(id, row.joined_on, row, place, "joined"));
+        written.push((id, row.audit_digest()));
     }
     // A member whose status the source changed gets a recorded change only where the rules, over
     // their history and the source's new dates, do not arrive at it themselves (`imported_change`).
@@ -558,6 +546,7 @@ async fn write_batch(
     let mut histories = member_batches::status_histories_in(&mut tx, &changed).await?;
     for (id, row, status_changed, moved) in &updates {
         members::update(&mut tx, *id, row).await?;
+        written.push((*id, row.audit_digest()));
         if *status_changed {
             let asserted =
                 MemberStatus::parse(&row.status).map_err(|e| AppError::Invalid(e.to_string()))?;
@@ -585,6 +574,8 @@ async fn write_batch(
     run.rejected += rejects.len() as i64;
     run.lines_done = last_line;
     imports::advance(&mut tx, run).await?;
+    let stored = written.len();
+    let after = member_digests::record(&mut tx, seq, written).await?;
     pending
         .write(
             &mut tx,
@@ -595,10 +586,11 @@ async fn write_batch(
                 subject: format!("import:{}", run.id),
                 unit: None,
                 before: None,
-                after: Some(digest(changed_digest)),
+                after: Some(after),
                 detail: serde_json::json!({
                     "through_line": last_line, "imported": new_rows.len(), "updated": updates.len(),
                     "rejected": rejects.len(), "boundary_set": set,
+                    member_digests::DETAIL_KEY: stored,
                 }),
             },
         )

@@ -6,7 +6,8 @@ use crate::{App, AppError, Result};
 use caucus_domain::lifecycle::{TransitionFacts, TransitionReason};
 use caucus_domain::member::MemberStatus;
 use caucus_domain::status::{self, MemberHistory};
-use caucus_store::audit::{self, digest, NewEvent};
+use caucus_store::audit::{self, NewEvent};
+use caucus_store::member_digests;
 use caucus_store::members::{self, Member, StatusRow};
 use time::Date;
 
@@ -64,12 +65,22 @@ pub async fn record_transition(app: &App, actor: &str, req: &TransitionRequest) 
     if !decision.allowed {
         return Err(AppError::RuleRefused(decision));
     }
-    let before = digest(format!("{}:{}", member.row.status, member.version));
+    // The event records the row before and as written (`MemberRow::audit_digest`), and stores the
+    // latter beside it for `caucus audit verify` (`member_digests`).
+    let before = member.row.audit_digest();
+    let mut written = member.row.clone();
+    written.status = req.to.as_str().to_string();
     let mut tx = app.store.begin().await?;
-    let version = members::set_status(&mut tx, member.id, req.to.as_str(), expected)
+    members::set_status(&mut tx, member.id, req.to.as_str(), expected)
         .await
         .map_err(AppError::from_store)?;
     let pending = audit::reserve(&mut tx).await?;
+    let after = member_digests::record(
+        &mut tx,
+        pending.seq,
+        vec![(member.id, written.audit_digest())],
+    )
+    .await?;
     members::insert_status_history(
         &mut tx,
         &[StatusRow {
@@ -92,11 +103,12 @@ pub async fn record_transition(app: &App, actor: &str, req: &TransitionRequest) 
                 subject: format!("member:{}", member.row.membership_number),
                 unit: None,
                 before: Some(before),
-                after: Some(digest(format!("{}:{}", req.to, version))),
+                after: Some(after),
                 detail: serde_json::json!({
                     "from": member.row.status, "to": req.to.as_str(), "reason": req.reason.as_str(),
                     "effective_on": on.to_string(),
                     "clauses": decision.reasons.iter().map(|r| r.clause.clone()).collect::<Vec<_>>(),
+                    member_digests::DETAIL_KEY: 1,
                 }),
             },
         )

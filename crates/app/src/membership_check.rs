@@ -101,7 +101,7 @@ pub async fn check_register(
     progress: &dyn Progress,
 ) -> Result<CheckSummary> {
     let on = app.clock.today();
-    let mut csv_out = report.map(csv::Writer::from_writer);
+    let mut csv_out = report.map(crate::csv_out::Writer::from_writer);
     if let Some(w) = csv_out.as_mut() {
         w.write_record(REPORT_COLUMNS).map_err(report_error)?;
     }

@@ -1,8 +1,10 @@
 //! Resetting a forgotten password by an emailed single-use link. Asking answers the same whether or
 //! not the address has an account (so the form does not tell who has one); requests are throttled per
-//! address and per email whether or not it exists. The token is kept only as its hash, lasts an
+//! address and per email whether or not it exists. The token is kept only as its hash (and in the
+//! outbox's message to the owner until it is sent, when only its redacted copy is kept), lasts an
 //! hour, works once, and using it ends every session and API token of the account. Both the request
-//! and the reset are audited, without the token.
+//! and the reset are audited, without the token. The mail with the link is for the account's owner
+//! only: the outbox shows it to admins with the link redacted.
 use caucus_store::accounts as account_store;
 use caucus_store::audit::{self, NewEvent};
 use caucus_store::password_resets as store;
@@ -17,6 +19,10 @@ pub const WINDOW_SECONDS: i64 = 3600;
 pub const MAX_REQUESTS_PER_EMAIL: i64 = 3;
 pub const MAX_REQUESTS_PER_ADDRESS: i64 = 10;
 pub const MIN_PASSWORD_CHARS: usize = 12;
+
+/// What a reset link is called where it is redacted (the outbox shows admins "[redacted: a
+/// password-reset link for the recipient only]").
+pub const RESET_LINK: &str = "a password-reset link";
 
 /// What the form says after every request that is not throttled, account or not.
 pub const REQUEST_ANSWER: &str = "If that address belongs to an account, a link to choose a new \
@@ -62,12 +68,15 @@ pub async fn request(app: &App, email: &str, address: &str, base_url: &str) -> R
          The link works once. Choosing a new password logs you out everywhere.\n\
          If you did not ask, ignore this message: your password stays as it is.\n"
     );
-    let mail_id = mail::enqueue(
+    // The link is for the account's owner only: the outbox shows admins the message without it.
+    let mail_id = mail::enqueue_credential(
         &mut tx,
         unix,
         &account.email,
         "Reset your caucus password",
         &body,
+        &link,
+        RESET_LINK,
     )
     .await?;
     audit::append(

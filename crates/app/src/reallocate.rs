@@ -271,7 +271,7 @@ async fn write_report(
     path: &Path,
     mut tx: Option<&mut Tx>,
 ) -> Result<()> {
-    let mut w = csv::Writer::from_path(path).map_err(|e| {
+    let mut w = crate::csv_out::Writer::from_path(path).map_err(|e| {
         AppError::Invalid(format!("cannot write the report {}: {e}", path.display()))
     })?;
     let report_err = |e: csv::Error| AppError::Invalid(format!("cannot write the report: {e}"));

@@ -4,7 +4,7 @@
 use caucus_domain::ballot::BallotType;
 use caucus_domain::decision::Decision;
 use caucus_domain::eligibility::{self, ListFlags};
-use caucus_domain::policy::{can, Action, Actor, Resource};
+use caucus_domain::policy::{self, can, Action, Actor, Resource};
 use caucus_domain::status::{status_on, StatusOn};
 use caucus_domain::unit::UnitKind;
 use caucus_store::accounts as access;
@@ -92,6 +92,19 @@ pub(crate) async fn log_read(
     log_line(app, actor, action, subject, detail).await
 }
 
+/// Writes a read the access policy refused to the access log, with its reasons: an auditor sees who
+/// tried to read what, whatever the reader was told.
+pub(crate) async fn log_refused(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    why: &Decision,
+) -> Result<()> {
+    let detail = serde_json::json!({ "refused_by": why.reasons }).to_string();
+    log_outcome(app, actor, action, subject, detail, access::REFUSED).await
+}
+
 /// Writes a line by `actor` to the access log, with `detail` (JSON) saying what allowed the read.
 pub(crate) async fn log_line(
     app: &App,
@@ -99,6 +112,19 @@ pub(crate) async fn log_line(
     action: &str,
     subject: &str,
     detail: String,
+) -> Result<()> {
+    log_outcome(app, actor, action, subject, detail, access::ALLOWED).await
+}
+
+/// Writes a line by `actor` to the access log with its outcome (`access::ALLOWED`, `REFUSED` or
+/// `NOT_FOUND`).
+pub(crate) async fn log_outcome(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    detail: String,
+    outcome: &str,
 ) -> Result<()> {
     app.access_log
         .write(
@@ -109,10 +135,34 @@ pub(crate) async fn log_line(
                 action: action.to_string(),
                 subject: subject.to_string(),
                 detail,
+                outcome: outcome.to_string(),
             },
         )
         .await?;
     Ok(())
+}
+
+/// What a reader is told of a member number that does not exist, and of a member they may not
+/// read: the same status and the same words, whatever the number (which the access log keeps), so
+/// the answer never says that the member exists.
+pub(crate) fn member_not_found(_number: &str) -> AppError {
+    AppError::NotFound("member".to_string())
+}
+
+/// Refuses, before any member is looked up, an actor who may read no member's record at all (the
+/// same answer whether the number exists or not), logging the attempt.
+pub(crate) async fn may_read_members(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    number: &str,
+) -> Result<()> {
+    let gate = policy::may_read_any_member(actor, app.clock.today());
+    if gate.allowed {
+        return Ok(());
+    }
+    log_refused(app, actor, action, &format!("member:{number}"), &gate).await?;
+    Err(AppError::Forbidden(gate))
 }
 
 /// The unit with this code (as the API addresses units), or not found.
@@ -249,7 +299,18 @@ async fn members_of(
     limit: i64,
 ) -> Result<MemberList> {
     let today = app.clock.today();
-    let why = authorise(actor, Action::ListMembers, resource, today)?;
+    let why = can(actor, Action::ListMembers, resource, today);
+    if !why.allowed {
+        log_refused(
+            app,
+            actor,
+            "list_members",
+            &format!("unit:{}", u.code),
+            &why,
+        )
+        .await?;
+        return Err(AppError::Forbidden(why));
+    }
     let limit = limit.clamp(1, MAX_PAGE);
     // The head is read before the page, so a page is never kept under a state older than its own.
     let (head_seq, head_hash) = audit::head(&app.store).await?;
@@ -338,21 +399,32 @@ pub struct MemberRecord {
 }
 
 /// Finds the member with where they sit and checks the reader may see them; logs the read unless it
-/// is their own.
+/// is their own, and logs a refused or fruitless one too. An actor who may read no member at all is
+/// refused (403) before the number is looked up; to one who may read some, a member they may not
+/// read is not found (404), as a number that does not exist is, with the same message.
 async fn readable_member(
     app: &App,
     actor: &Actor,
     number: &str,
     what: &str,
 ) -> Result<(Placed, Decision)> {
-    let placed = placed_member(app, number).await?;
+    may_read_members(app, actor, what, number).await?;
+    let subject = format!("member:{number}");
+    let Some(placed) = members::placed_by_number(&app.store, number).await? else {
+        log_outcome(app, actor, what, &subject, "{}".into(), access::NOT_FOUND).await?;
+        return Err(member_not_found(number));
+    };
     let resource = Resource::Member {
         member_id: placed.member.id,
         units: placed.units.clone(),
     };
-    let why = authorise(actor, Action::ReadMember, &resource, app.clock.today())?;
+    let why = can(actor, Action::ReadMember, &resource, app.clock.today());
+    if !why.allowed {
+        log_refused(app, actor, what, &subject, &why).await?;
+        return Err(member_not_found(number));
+    }
     if actor.member_id != Some(placed.member.id) {
-        log_read(app, actor, what, &format!("member:{number}"), &why).await?;
+        log_read(app, actor, what, &subject, &why).await?;
     }
     Ok((placed, why))
 }
@@ -361,7 +433,7 @@ async fn readable_member(
 pub(crate) async fn placed_member(app: &App, number: &str) -> Result<Placed> {
     members::placed_by_number(&app.store, number)
         .await?
-        .ok_or_else(|| AppError::NotFound(format!("member {number}")))
+        .ok_or_else(|| member_not_found(number))
 }
 
 pub async fn member(app: &App, actor: &Actor, number: &str) -> Result<MemberRecord> {
@@ -480,6 +552,10 @@ async fn readable_scope(app: &App, actor: &Actor) -> Result<Option<Vec<i64>>> {
     Ok(Some(ids))
 }
 
+/// The longest search text `search_members` takes: more than any name, number or postcode, and short
+/// enough that no database refuses the pattern (SQLite's LIKE stops at 50,000 bytes).
+pub const MAX_SEARCH_CHARS: usize = 100;
+
 /// Members whose name or number starts with `text`, or whose postcode starts as `text` does (a
 /// whole postcode, an outward code, or more), among those the actor may read (at most 25).
 /// The narrowing is a convenience: each result is still checked against the policy.
@@ -488,6 +564,19 @@ pub async fn search_members(app: &App, actor: &Actor, text: &str) -> Result<Vec<
         return Err(AppError::Invalid(
             "type at least two letters or digits to search".to_string(),
         ));
+    }
+    if text.trim().chars().count() > MAX_SEARCH_CHARS {
+        return Err(AppError::Invalid(format!(
+            "a search is at most {MAX_SEARCH_CHARS} characters: type the start of a name, a \
+             membership number or a postcode"
+        )));
+    }
+    let subject = format!("search:{}", text.trim());
+    let gate = policy::may_read_any_member(actor, app.clock.today());
+    if !gate.allowed {
+        // Nothing to search: the page says it found no one, and the log says why.
+        log_refused(app, actor, "search_members", &subject, &gate).await?;
+        return Ok(Vec::new());
     }
     let scope = readable_scope(app, actor).await?;
     let postcode = caucus_domain::postcode::search_prefix(text);
@@ -506,11 +595,31 @@ pub async fn search_members(app: &App, actor: &Actor, text: &str) -> Result<Vec<
             out.push(m);
         }
     }
-    let subject = format!("search:{}", text.trim());
-    if !out.is_empty() {
-        let why = Decision::allow(Vec::new());
-        log_read(app, actor, "search_members", &subject, &why).await?;
-    }
+    // Logged whether it found anyone or not, with the query as typed: the searches that find
+    // someone have always been logged so, and a digest of a name or postcode prefix (a few
+    // letters) would be undone by trying them all, so it would hide nothing from anyone while
+    // keeping the auditor from reading what was looked for.
+    let shown: Vec<&str> = out
+        .iter()
+        .map(|m| m.row.membership_number.as_str())
+        .collect();
+    let (detail, outcome) = if out.is_empty() {
+        (serde_json::json!({ "found": 0 }), access::NOT_FOUND)
+    } else {
+        (
+            serde_json::json!({ "allowed_by": gate.reasons, "found": shown.len(), "shown": shown }),
+            access::ALLOWED,
+        )
+    };
+    log_outcome(
+        app,
+        actor,
+        "search_members",
+        &subject,
+        detail.to_string(),
+        outcome,
+    )
+    .await?;
     Ok(out)
 }
 

@@ -9,7 +9,7 @@ use caucus_store::second_factor as store;
 use qrcode::render::svg;
 use qrcode::QrCode;
 
-use crate::accounts::{check_totp, new_totp_secret, random_hex, token_hash, Session};
+use crate::accounts::{new_totp_secret, random_hex, token_hash, totp_step, Session};
 use crate::{App, AppError, Result};
 
 /// Recovery codes issued at enrolment.
@@ -109,16 +109,17 @@ pub async fn confirm(app: &App, account_id: i64, session: &str, code: &str) -> R
         })?;
     let replacing = is_enrolled(app, account_id).await?;
     let now = app.clock.now();
-    if !check_totp(&secret, code, now.unix_timestamp() as u64) {
+    // The confirming code is used up: it cannot log in afterwards.
+    let Some(step) = totp_step(&secret, code, now.unix_timestamp() as u64) else {
         return Err(AppError::Invalid(
             "that code is not right: check the time on your device and try the current code"
                 .to_string(),
         ));
-    }
+    };
     let codes: Vec<String> = (0..RECOVERY_CODES).map(|_| new_recovery_code()).collect();
     let hashes: Vec<String> = codes.iter().map(|c| recovery_code_hash(c)).collect();
     let mut tx = app.store.begin().await?;
-    if !store::activate(&mut tx, account_id, &secret).await? {
+    if !store::activate(&mut tx, account_id, &secret, step).await? {
         return Err(AppError::Invalid(
             "the enrolment changed meanwhile (another page?): start again".to_string(),
         ));
@@ -206,18 +207,15 @@ impl Proof {
 }
 
 /// Checks that `code` is the current code of the account's second factor or one of its unused
-/// recovery codes, and returns the transaction the change is to be made in (a recovery code is
-/// spent in it, so it comes back if the change fails). Wrong codes count as failed logins from
-/// `address`, so a session cannot guess codes faster than the login form allows.
+/// recovery codes, and returns the transaction the change is to be made in (the code is spent in it,
+/// so it comes back if the change fails; a TOTP code already used is refused). Wrong codes count as
+/// failed logins from `address`, so a session cannot guess codes faster than the login form allows.
 async fn prove(
     app: &App,
     account_id: i64,
     code: &str,
     address: &str,
 ) -> Result<(caucus_store::Tx, Proof)> {
-    use crate::accounts::{
-        MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS, THROTTLE_WINDOW_SECONDS,
-    };
     // A blank form is not a guess: it is refused without counting towards the throttle.
     if code.trim().is_empty() {
         return Err(AppError::Invalid(
@@ -237,36 +235,31 @@ async fn prove(
         }
     };
     let now = app.clock.now().unix_timestamp();
-    let (by_email, by_address) = account_store::recent_failures(
-        &app.store,
-        &account.email,
-        address,
-        now - THROTTLE_WINDOW_SECONDS,
-    )
-    .await?;
-    if by_email >= MAX_FAILURES_PER_ACCOUNT || by_address >= MAX_FAILURES_PER_ADDRESS {
-        return Err(AppError::TooManyAttempts(
-            "too many wrong codes: wait a quarter of an hour and try again".to_string(),
-        ));
-    }
+    crate::accounts::check_throttle(app, &account.email, address, now, "wrong codes").await?;
     let code = code.trim();
     let mut tx = app.store.begin().await?;
-    if check_totp(secret, code, now as u64) {
-        return Ok((tx, Proof::Totp));
-    }
-    if looks_like_recovery_code(code)
-        && store::use_recovery_code(&mut tx, account_id, &recovery_code_hash(code), now).await?
-    {
-        return Ok((tx, Proof::RecoveryCode));
-    }
+    let refusal = match totp_step(secret, code, now as u64) {
+        Some(step) => {
+            if store::use_totp_step_in(&mut tx, account_id, step).await? {
+                return Ok((tx, Proof::Totp));
+            }
+            crate::accounts::TOTP_REPLAYED
+        }
+        None => {
+            if looks_like_recovery_code(code)
+                && store::use_recovery_code(&mut tx, account_id, &recovery_code_hash(code), now)
+                    .await?
+            {
+                return Ok((tx, Proof::RecoveryCode));
+            }
+            "that code is not right: enter the current code from your authenticator app, or an \
+             unused recovery code"
+        }
+    };
     // Out of the transaction: on SQLite it holds the write lock the record needs.
     tx.rollback().await?;
     account_store::record_login_attempt(&app.store, now, &account.email, address, false).await?;
-    Err(AppError::Invalid(
-        "that code is not right: enter the current code from your authenticator app, or an \
-         unused recovery code"
-            .to_string(),
-    ))
+    Err(AppError::Invalid(refusal.to_string()))
 }
 
 /// An audit event of the owner's on their own account.

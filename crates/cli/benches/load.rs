@@ -119,12 +119,14 @@ fn serve(db: &str) -> (Server, String) {
     (server, format!("http://127.0.0.1:{port}"))
 }
 
-fn totp(secret: &str) -> String {
+/// The code of `secret` `steps_ahead` 30-second steps from now (a code works once: a second login
+/// takes the next step's, which the server accepts a step early).
+fn totp(secret: &str, steps_ahead: u64) -> String {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    caucus_app::accounts::totp_code(secret, now).unwrap()
+    caucus_app::accounts::totp_code(secret, now + 30 * steps_ahead).unwrap()
 }
 
 fn cookie(r: &reqwest::Response, name: &str) -> String {
@@ -146,7 +148,7 @@ async fn log_in(client: &Client, base: &str, login: &Value) -> (String, String) 
     let secret = login["totp_secret"].as_str().unwrap();
     let r = client
         .post(format!("{base}/api/v1/session"))
-        .json(&json!({"email": email, "password": password, "totp": totp(secret)}))
+        .json(&json!({"email": email, "password": password, "totp": totp(secret, 0)}))
         .send()
         .await
         .unwrap();
@@ -165,7 +167,7 @@ async fn log_in(client: &Client, base: &str, login: &Value) -> (String, String) 
             ("csrf", csrf.as_str()),
             ("email", email),
             ("password", password),
-            ("totp", &totp(secret)),
+            ("totp", &totp(secret, 1)),
         ])
         .send()
         .await

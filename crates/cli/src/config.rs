@@ -20,6 +20,10 @@ pub struct FileConfig {
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
     pub public_url: Option<String>,
+    /// The bearer token `/metrics` asks for; with none, `/metrics` is not served.
+    pub metrics_token: Option<String>,
+    /// The append-only file that witnesses the audit chain's head. Relative to the file's directory.
+    pub audit_witness: Option<PathBuf>,
 }
 
 /// Why a configuration file was refused.
@@ -59,6 +63,8 @@ struct Raw {
     smtp_url: Option<Spanned<Value>>,
     mail_from: Option<Spanned<Value>>,
     public_url: Option<Spanned<Value>>,
+    metrics_token: Option<Spanned<Value>>,
+    audit_witness: Option<Spanned<Value>>,
 }
 
 /// Reads and checks the file at `path`.
@@ -104,6 +110,9 @@ pub fn parse(path: &Path, text: &str) -> Result<FileConfig, ConfigError> {
         smtp_url: check("smtp_url", raw.smtp_url, Kind::SmtpUrl)?.map(Read::text),
         mail_from: check("mail_from", raw.mail_from, Kind::Mailbox)?.map(Read::text),
         public_url: check("public_url", raw.public_url, Kind::WebUrl)?.map(Read::text),
+        metrics_token: check("metrics_token", raw.metrics_token, Kind::Secret)?.map(Read::text),
+        audit_witness: check("audit_witness", raw.audit_witness, Kind::Text)?
+            .map(|r| dir.join(r.text())),
     })
 }
 
@@ -145,6 +154,8 @@ enum Kind {
     SmtpUrl,
     Mailbox,
     WebUrl,
+    /// A shared secret: long enough not to be guessed.
+    Secret,
 }
 
 /// A value read as its key's kind.
@@ -189,6 +200,7 @@ impl Kind {
                 (text.starts_with("https://") || text.starts_with("http://"))
                     && !text.contains(char::is_whitespace)
             }
+            Kind::Secret => secret_is_strong(&text),
         };
         if ok {
             Ok(Read::Text(text))
@@ -211,8 +223,18 @@ impl Kind {
                 "must be a mail address, optionally with a name: caucus <no-reply@example.org>"
             }
             Kind::WebUrl => "must be an http:// or https:// URL",
+            Kind::Secret => SECRET_RULE,
         }
     }
+}
+
+/// What a shared secret (the metrics token) must be, said without quoting it.
+pub const SECRET_RULE: &str =
+    "must be at least 32 characters with no spaces (for example `openssl rand -hex 32`)";
+
+/// Whether a shared secret is long enough not to be guessed and has nothing a header would mangle.
+pub fn secret_is_strong(text: &str) -> bool {
+    text.chars().count() >= 32 && text.chars().all(|c| c.is_ascii_graphic())
 }
 
 /// The first of: the command line or environment (clap has already put a flag before its
@@ -234,7 +256,9 @@ mod tests {
         let c = parsed(
             "db = \"postgres://caucus:pw@db/caucus\"\nrulebook = \"labour.toml\"\n\
              bind = \"0.0.0.0:8443\"\nsecure_cookies = true\nsmtp_url = \"smtps://u:p@mail.example.org\"\n\
-             mail_from = \"Caucus <no-reply@example.org>\"\npublic_url = \"https://caucus.example.org\"\n",
+             mail_from = \"Caucus <no-reply@example.org>\"\npublic_url = \"https://caucus.example.org\"\n\
+             metrics_token = \"0123456789abcdef0123456789abcdef\"\n\
+             audit_witness = \"/var/log/caucus/audit-witness\"\n",
         )
         .unwrap();
         assert_eq!(
@@ -247,6 +271,8 @@ mod tests {
                 smtp_url: Some("smtps://u:p@mail.example.org".into()),
                 mail_from: Some("Caucus <no-reply@example.org>".into()),
                 public_url: Some("https://caucus.example.org".into()),
+                metrics_token: Some("0123456789abcdef0123456789abcdef".into()),
+                audit_witness: Some(PathBuf::from("/var/log/caucus/audit-witness")),
             }
         );
         assert_eq!(parsed("# nothing set\n").unwrap(), FileConfig::default());
@@ -295,6 +321,12 @@ mod tests {
                 "https://",
             ),
             ("rulebook = \"\"", "rulebook", "empty"),
+            ("audit_witness = \"\"", "audit_witness", "empty"),
+            (
+                "metrics_token = \"hunter2\"",
+                "metrics_token",
+                "32 characters",
+            ),
         ];
         for (line, key, why) in cases {
             let e = parsed(&format!("# caucus\n{line}\n")).unwrap_err();
@@ -348,5 +380,7 @@ mod tests {
         assert!(c.db.is_some() && c.rulebook.is_some() && c.bind.is_some());
         assert!(c.secure_cookies.is_some() && c.smtp_url.is_some());
         assert!(c.mail_from.is_some() && c.public_url.is_some());
+        assert!(c.metrics_token.is_some());
+        assert!(c.audit_witness.is_some());
     }
 }

@@ -15,10 +15,12 @@ mod progress_bar;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context as _;
+use caucus_app::audit_witness::Witness;
 use caucus_app::{App, Clock};
 use caucus_domain::rulebook::Rulebook;
 use caucus_store::Store;
 use clap::{Parser, Subcommand};
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use time::Date;
@@ -48,6 +50,11 @@ struct Cli {
     /// Treat this date as today (for reproducible runs and tests).
     #[arg(long, global = true, env = "CAUCUS_TODAY", value_parser = parse_date_arg)]
     today: Option<Date>,
+    /// An append-only file witnessing the audit chain's head: every command that opens the register
+    /// appends its checkpoints (`TIME seq=N hash=H`, once a second and at the end), and `audit verify`
+    /// fails if the chain falls behind or differs from one.
+    #[arg(long, global = true, env = "CAUCUS_AUDIT_WITNESS")]
+    audit_witness: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -105,9 +112,18 @@ pub const DEFAULT_DB: &str = "sqlite://caucus.db";
 /// to open the register.
 pub struct Context {
     pub db: String,
+    /// Whether the database was chosen (`--db`, its environment variable or the file), rather than
+    /// the default: the demo builds its own register unless one was chosen.
+    pub db_chosen: bool,
     pub rulebook: Option<PathBuf>,
     pub today: Option<Date>,
     pub file: config::FileConfig,
+    /// The file witnessing the audit chain's head (`--audit-witness`, `CAUCUS_AUDIT_WITNESS` or the
+    /// file's `audit_witness`), if the operator keeps one.
+    pub audit_witness: Option<PathBuf>,
+    /// The witness of the register this process works on, and that register's URL: started by
+    /// the first register opened to work on (`watched`).
+    witness: std::sync::OnceLock<(Witness, String)>,
 }
 
 impl Context {
@@ -127,12 +143,51 @@ impl Context {
         })
     }
 
+    /// The register, to work on: its audit head is witnessed while the command runs (`watched`).
     pub async fn app(&self) -> anyhow::Result<App> {
+        let app = self.open().await?;
+        self.watched(app, &self.db)
+    }
+
+    /// The register, without a witness of its own (for `audit verify`, which reads the witness).
+    pub async fn open(&self) -> anyhow::Result<App> {
         let rules = self.rules()?;
         let store = Store::open(&self.db)
             .await
             .with_context(|| format!("cannot open the database {}", redact(&self.db)))?;
-        Ok(App::new(store, rules, self.clock()))
+        Ok(App::new(store, rules, self.clock()).with_audit_witness(self.audit_witness.clone()))
+    }
+
+    /// `app`, the register at `url`, with its audit head checkpointed once a second, to the witness
+    /// file if there is one and to the log, from now until the process ends (`witness_last`).
+    pub fn watched(&self, app: App, url: &str) -> anyhow::Result<App> {
+        if self.witness.get().is_none() {
+            let witness = match &self.audit_witness {
+                Some(file) => Witness::open(file)?,
+                None => Witness::log_only(),
+            };
+            witness.watch(app.store.clone());
+            let _ = self.witness.set((witness, url.to_string()));
+        }
+        Ok(app.with_audit_witness(self.audit_witness.clone()))
+    }
+
+    /// After the command, however it ended: the head it left, witnessed (the watch ticks once a
+    /// second, and a command may end between ticks). Only where a witness file is kept.
+    pub async fn witness_last(&self) -> anyhow::Result<()> {
+        let Some((witness, url)) = self.witness.get() else {
+            return Ok(());
+        };
+        if witness.path().is_none() {
+            return Ok(());
+        }
+        let store = Store::connect(url)
+            .await
+            .with_context(|| format!("cannot open the database {}", redact(url)))?;
+        let done = witness.checkpoint(&store).await;
+        store.close().await;
+        done?;
+        Ok(())
     }
 }
 
@@ -158,6 +213,9 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only for a person at a terminal, never into a file or a pipe (nor when
+        // NO_COLOR is set, as https://no-color.org asks).
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .init();
     let file = match &cli.config {
         Some(path) => match config::load(path) {
@@ -171,10 +229,13 @@ fn main() -> ExitCode {
         None => config::FileConfig::default(),
     };
     let ctx = Context {
+        db_chosen: cli.db.is_some() || file.db.is_some(),
         db: config::pick(cli.db, file.db.clone(), || DEFAULT_DB.to_string()),
         rulebook: cli.rulebook.or_else(|| file.rulebook.clone()),
         today: cli.today,
+        audit_witness: cli.audit_witness.or_else(|| file.audit_witness.clone()),
         file,
+        witness: std::sync::OnceLock::new(),
     };
     if let Command::Count(args) = &cli.command {
         return report(commands::count::run(args));
@@ -187,7 +248,7 @@ fn main() -> ExitCode {
         Err(e) => return report(Err(anyhow::anyhow!("cannot start the runtime: {e}"))),
     };
     let outcome = runtime.block_on(async move {
-        match cli.command {
+        let done = match cli.command {
             Command::Migrate => {
                 ctx.app().await?;
                 println!("the database is up to date");
@@ -205,7 +266,9 @@ fn main() -> ExitCode {
             Command::User(c) => commands::user::run(&ctx, c).await,
             Command::Serve(args) => commands::serve::run(&ctx, args).await,
             Command::Count(_) => Ok(()),
-        }
+        };
+        let witnessed = ctx.witness_last().await;
+        done.and(witnessed)
     });
     report(outcome)
 }

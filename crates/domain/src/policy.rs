@@ -241,6 +241,48 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource, on: Date) -> Deci
     Decision::deny(refusals)
 }
 
+/// May `actor` read any member's record at all on `on`: their own (an account of a member), or
+/// those a grant in force of a role that reads members' records covers? Asked before a member is
+/// looked up by number, so that an account with no such access is refused the same whether the
+/// number exists or not; an account with some access is told a member it may not read is not
+/// there, as a number that does not exist is (it may not learn that the member exists).
+pub fn may_read_any_member(actor: &Actor, on: Date) -> Decision {
+    if actor.member_id.is_some() {
+        return Decision::allow(vec![Reason::new(
+            ACCESS_SELF,
+            "you may read your own record",
+        )]);
+    }
+    if actor.grants.is_empty() {
+        return Decision::deny(vec![Reason::new(
+            ACCESS_GRANTS,
+            "this account holds no role",
+        )]);
+    }
+    let mut refusals = Vec::new();
+    for grant in &actor.grants {
+        if let Err(r) = grant.in_force(on) {
+            refusals.push(r);
+            continue;
+        }
+        if grant.role.reads_member_records() {
+            return Decision::allow(vec![Reason::new(
+                ACCESS_GRANTS,
+                format!(
+                    "{} reads the records of the members it covers",
+                    grant.describe()
+                ),
+            )]);
+        }
+        let (clause, why) = grant.role.member_records_refusal();
+        refusals.push(Reason::new(
+            clause,
+            format!("{} {why}", with_article(grant.role)),
+        ));
+    }
+    Decision::deny(refusals)
+}
+
 /// Could a grant of `role`, over every unit, ever allow `action`? What a token's scope may be asked
 /// for: a scope no grant of the owner could use is refused when the token is made.
 pub fn role_may_ever(role: Role, action: Action) -> bool {
@@ -810,6 +852,31 @@ mod tests {
         ));
         assert!(role_may_ever(Role::Member, Action::ReadUnit));
         assert!(!role_may_ever(Role::Member, Action::ReadMember));
+    }
+
+    #[test]
+    fn reading_any_member_is_a_member_reading_role_in_force_or_an_account_of_a_member() {
+        let a = actor(vec![grant(Role::BranchSecretary, Some((5, "B5")))]);
+        assert!(may_read_any_member(&a, ON).allowed);
+        let mut ended = grant(Role::ClpSecretary, Some((4, "C4")));
+        ended.valid_until = Some(date!(2026 - 02 - 01));
+        let d = may_read_any_member(&actor(vec![ended.clone()]), ON);
+        assert!(!d.allowed);
+        assert!(
+            d.reasons[0].message.contains("ended on 2026-02-01"),
+            "{d:?}"
+        );
+        let d = may_read_any_member(&actor(vec![grant(Role::Admin, None)]), ON);
+        assert!(!d.allowed);
+        assert_eq!(clauses(&d), vec![ACCESS_SEPARATION]);
+        assert!(!may_read_any_member(&actor(Vec::new()), ON).allowed);
+        // A member reads their own record, so a number that is not theirs is "not found" to them.
+        let mut member = actor(vec![grant(Role::Member, None)]);
+        member.member_id = Some(10);
+        assert!(may_read_any_member(&member, ON).allowed);
+        // An expired grant beside one in force: the one in force decides.
+        let both = actor(vec![ended, grant(Role::RegionalDirector, Some((2, "R2")))]);
+        assert!(may_read_any_member(&both, ON).allowed);
     }
 
     #[test]

@@ -396,29 +396,52 @@ pub async fn record_login_attempt(
     Ok(())
 }
 
-/// Failed logins since `since` for the account's email and for the address.
+/// The failed logins throttling counts, and whether the address is one the account logged in from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Failures {
+    /// From the address at the email.
+    pub address_and_account: i64,
+    /// From the address, at any email.
+    pub address: i64,
+    /// At the email, from any address.
+    pub account: i64,
+    /// Whether a login at the email from the address succeeded since `known_since`.
+    pub known_address: bool,
+}
+
+/// Failed logins since `since` from the address at the email, from the address, and at the email;
+/// and whether a login at the email from the address succeeded since `known_since`.
 pub async fn recent_failures(
     store: &Store,
     email: &str,
     address: &str,
     since: i64,
-) -> Result<(i64, i64)> {
+    known_since: i64,
+) -> Result<Failures> {
     on_pool!(store, |c| {
         let r = sqlx::query(
             "SELECT \
+               (SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND address = $2 AND occurred_at >= $3 AND NOT succeeded) AS pair, \
+               (SELECT COUNT(*) FROM login_attempts WHERE address = $2 AND occurred_at >= $3 AND NOT succeeded) AS by_address, \
                (SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND occurred_at >= $3 AND NOT succeeded) AS by_email, \
-               (SELECT COUNT(*) FROM login_attempts WHERE address = $2 AND occurred_at >= $3 AND NOT succeeded) AS by_address",
+               (SELECT COUNT(*) FROM login_attempts WHERE email = $1 AND address = $2 AND occurred_at >= $4 AND succeeded) AS known",
         )
         .bind(email)
         .bind(address)
         .bind(since)
+        .bind(known_since)
         .fetch_one(c)
         .await?;
-        Ok((r.try_get("by_email")?, r.try_get("by_address")?))
+        Ok(Failures {
+            address_and_account: r.try_get("pair")?,
+            address: r.try_get("by_address")?,
+            account: r.try_get("by_email")?,
+            known_address: r.try_get::<i64, _>("known")? > 0,
+        })
     })
 }
 
-/// Records that `actor` read `subject` (a member's record), for the auditor.
+/// Records that `actor` read `subject` (a member's record), for the auditor: a read allowed.
 pub async fn log_access(
     store: &Store,
     occurred_at: &str,
@@ -427,21 +450,45 @@ pub async fn log_access(
     subject: &str,
     detail: &str,
 ) -> Result<()> {
+    log_access_line(
+        store,
+        &AccessLine {
+            occurred_at: occurred_at.to_string(),
+            actor: actor.to_string(),
+            action: action.to_string(),
+            subject: subject.to_string(),
+            detail: detail.to_string(),
+            outcome: ALLOWED.to_string(),
+        },
+    )
+    .await
+}
+
+/// Writes one line of the access log on its own.
+pub async fn log_access_line(store: &Store, l: &AccessLine) -> Result<()> {
     on_writer!(store, |c| {
         sqlx::query(
-        "INSERT INTO access_log (occurred_at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)"
-    )
-    .bind(occurred_at)
-    .bind(actor)
-    .bind(action)
-    .bind(subject)
-    .bind(detail)
-    .execute(c)
-    .await
-    .map(|_| ())
+            "INSERT INTO access_log (occurred_at, actor, action, subject, detail, outcome) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(&l.occurred_at)
+        .bind(&l.actor)
+        .bind(&l.action)
+        .bind(&l.subject)
+        .bind(&l.detail)
+        .bind(&l.outcome)
+        .execute(c)
+        .await
+        .map(|_| ())
     })?;
     Ok(())
 }
+
+/// The outcomes of a line of the access log: the read was allowed; the access policy refused it;
+/// what was asked for is not there (a member number that does not exist, a search that found no one).
+pub const ALLOWED: &str = "allowed";
+pub const REFUSED: &str = "refused";
+pub const NOT_FOUND: &str = "not_found";
 
 /// One line of the access log.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -451,6 +498,8 @@ pub struct AccessLine {
     pub action: String,
     pub subject: String,
     pub detail: String,
+    /// `ALLOWED`, `REFUSED` or `NOT_FOUND`.
+    pub outcome: String,
 }
 
 /// Writes lines of the access log in the caller's transaction, in order.
@@ -458,16 +507,18 @@ pub async fn log_access_lines(tx: &mut Tx, lines: &[AccessLine]) -> Result<()> {
     for l in lines {
         on_tx!(&mut *tx, |c| {
             sqlx::query(
-            "INSERT INTO access_log (occurred_at, actor, action, subject, detail) VALUES ($1, $2, $3, $4, $5)"
-        )
-        .bind(&l.occurred_at)
-        .bind(&l.actor)
-        .bind(&l.action)
-        .bind(&l.subject)
-        .bind(&l.detail)
-        .execute(c)
-        .await
-        .map(|_| ())
+                "INSERT INTO access_log (occurred_at, actor, action, subject, detail, outcome) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(&l.occurred_at)
+            .bind(&l.actor)
+            .bind(&l.action)
+            .bind(&l.subject)
+            .bind(&l.detail)
+            .bind(&l.outcome)
+            .execute(c)
+            .await
+            .map(|_| ())
         })?;
     }
     Ok(())

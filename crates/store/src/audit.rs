@@ -2,9 +2,10 @@
 //! event's canonical form (a JSON array of its fields), so editing, inserting or deleting any row
 //! breaks the chain from that row on. The one-row `audit_head` is updated by every append, which
 //! serialises appends on both engines (SQLite's write lock, PostgreSQL's row lock).
-use crate::{on_pool, on_tx, Result, Store, Tx};
+use crate::{member_digests, on_pool, on_tx, Result, Store, Tx};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
+use std::collections::BTreeMap;
 
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -179,13 +180,36 @@ pub async fn head(store: &Store) -> Result<(i64, String)> {
     })
 }
 
-/// Walks the whole chain in order, in pages so memory stays flat however long the log is.
+/// A checkpoint of the chain's head kept outside the database (a line of the operator's witness
+/// file): whatever happens to the tables, the chain must still hold event `seq` with this hash.
+/// `source` says where it was read, for the message (`FILE line N, at TIME`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Witnessed {
+    pub seq: i64,
+    pub hash: String,
+    pub source: String,
+}
+
+/// Checks the chain (`verify_against` with no witness).
 pub async fn verify(store: &Store) -> Result<Verification> {
+    verify_against(store, &[]).await
+}
+
+/// Walks the whole chain in order, in pages so memory stays flat however long the log is; checks it
+/// against the checkpoints `witnessed` outside the database (so events deleted from the end, with
+/// the head rewound to match, show), then the member rows against the digests the chain recorded
+/// of them (`member_digests::check`). The first problem found is the answer.
+pub async fn verify_against(store: &Store, witnessed: &[Witnessed]) -> Result<Verification> {
     const PAGE: i64 = 10_000;
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq {}",
         crate::limit(PAGE)
     );
+    let mut witnessed: Vec<&Witnessed> = witnessed.iter().collect();
+    witnessed.sort_by_key(|w| w.seq);
+    let mut next_witness = 0usize;
+    // Each event that stored member digests: how many it says, and its after_digest.
+    let mut stated: BTreeMap<i64, (i64, String)> = BTreeMap::new();
     let mut prev_hash = GENESIS_HASH.to_string();
     let mut expected_seq = 1i64;
     loop {
@@ -199,7 +223,7 @@ pub async fn verify(store: &Store) -> Result<Verification> {
         if page.is_empty() {
             break;
         }
-        for e in &page {
+        for e in page {
             if e.seq != expected_seq {
                 return Ok(Verification::Broken {
                     seq: expected_seq,
@@ -212,13 +236,38 @@ pub async fn verify(store: &Store) -> Result<Verification> {
                     problem: "its link to the previous event does not match".to_string(),
                 });
             }
-            if chain_hash(&prev_hash, e) != e.hash {
+            if chain_hash(&prev_hash, &e) != e.hash {
                 return Ok(Verification::Broken {
                     seq: e.seq,
                     problem: "its content does not match its hash (the row was edited)".to_string(),
                 });
             }
-            prev_hash = e.hash.clone();
+            while let Some(w) = witnessed.get(next_witness).filter(|w| w.seq <= e.seq) {
+                if w.seq == e.seq && w.hash != e.hash {
+                    return Ok(Verification::Broken {
+                        seq: e.seq,
+                        problem: format!(
+                            "its hash is not the one witnessed for it ({}): the chain was rewritten \
+                             from there or before",
+                            w.source
+                        ),
+                    });
+                }
+                next_witness += 1;
+            }
+            match member_digests::stated_count(&e.detail) {
+                None => {}
+                Some(Ok(n)) => {
+                    stated.insert(e.seq, (n, e.after_digest.clone().unwrap_or_default()));
+                }
+                Some(Err(why)) => {
+                    return Ok(Verification::Broken {
+                        seq: e.seq,
+                        problem: why,
+                    })
+                }
+            }
+            prev_hash = e.hash;
             expected_seq += 1;
         }
     }
@@ -232,6 +281,19 @@ pub async fn verify(store: &Store) -> Result<Verification> {
                  from the end, or the head was edited"
             ),
         });
+    }
+    if let Some(w) = witnessed.last().filter(|w| w.seq > last) {
+        return Ok(Verification::Broken {
+            seq: last + 1,
+            problem: format!(
+                "the chain ends at event {last}, but event {} was witnessed ({}): events were deleted \
+                 from the end and the head rewound",
+                w.seq, w.source
+            ),
+        });
+    }
+    if let Some((seq, problem)) = member_digests::check(store, stated, last).await? {
+        return Ok(Verification::Broken { seq, problem });
     }
     Ok(Verification::Intact { events: last })
 }
@@ -306,6 +368,67 @@ mod tests {
                     .collect::<Vec<_>>(),
                 vec![3, 4]
             );
+            store.close().await;
+        }
+    }
+
+    async fn head_hash(store: &Store) -> (i64, String) {
+        head(store).await.unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_chain_cut_short_with_its_head_rewound_fails_against_its_witness() {
+        for db in caucus_testkit::databases().await {
+            let store = store_with_events(&db.url, 5).await;
+            let (seq, hash) = head_hash(&store).await;
+            let witnessed = vec![Witnessed {
+                seq,
+                hash: hash.clone(),
+                source: "witness line 1".into(),
+            }];
+            assert_eq!(
+                verify_against(&store, &witnessed).await.unwrap(),
+                Verification::Intact { events: 5 },
+                "{}",
+                db.engine
+            );
+            // The last two events deleted and the head set back to match: whole as a chain ...
+            exec(&store, "DELETE FROM audit_events WHERE seq > 3").await;
+            exec(
+                &store,
+                "UPDATE audit_head SET seq = 3, hash = (SELECT hash FROM audit_events WHERE seq = 3)",
+            )
+            .await;
+            assert_eq!(
+                verify(&store).await.unwrap(),
+                Verification::Intact { events: 3 }
+            );
+            // ... but not against the checkpoint witnessed outside the database.
+            match verify_against(&store, &witnessed).await.unwrap() {
+                Verification::Broken { seq, problem } => {
+                    assert_eq!(seq, 4, "{}", db.engine);
+                    assert!(
+                        problem.contains("event 5 was witnessed (witness line 1)"),
+                        "{problem}"
+                    );
+                }
+                other => panic!("{}: expected a broken chain, got {other:?}", db.engine),
+            }
+            // Grown back to the same length by other events: the hash tells.
+            for i in 4..=5 {
+                let mut tx = store.begin().await.unwrap();
+                let mut e = event(i);
+                e.actor = "mallory".into();
+                append(&mut tx, e).await.unwrap();
+                tx.commit().await.unwrap();
+            }
+            match verify_against(&store, &witnessed).await.unwrap() {
+                Verification::Broken { seq, problem } => {
+                    assert_eq!(seq, 5, "{}", db.engine);
+                    assert!(problem.contains("not the one witnessed"), "{problem}");
+                }
+                other => panic!("{}: expected a broken chain, got {other:?}", db.engine),
+            }
             store.close().await;
         }
     }

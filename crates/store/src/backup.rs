@@ -862,19 +862,34 @@ mod tests {
         }
         for n in 0..3 {
             let mut tx = store.begin().await.unwrap();
-            audit::append(
-                &mut tx,
-                NewEvent {
-                    occurred_at: format!("2026-11-22T09:00:0{n}.000000Z"),
-                    actor: "tester".into(),
-                    action: "test.write".into(),
-                    subject: format!("thing:{n}"),
-                    detail: serde_json::json!({ "n": n }),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
+            let pending = audit::reserve(&mut tx).await.unwrap();
+            // The first event records the fixture's members, as every write of members does.
+            let (detail, after) = if n == 0 {
+                let (count, after) = crate::member_digests::record_all(&mut tx, pending.seq)
+                    .await
+                    .unwrap();
+                (
+                    serde_json::json!({ "n": n, crate::member_digests::DETAIL_KEY: count }),
+                    Some(after),
+                )
+            } else {
+                (serde_json::json!({ "n": n }), None)
+            };
+            pending
+                .write(
+                    &mut tx,
+                    NewEvent {
+                        occurred_at: format!("2026-11-22T09:00:0{n}.000000Z"),
+                        actor: "tester".into(),
+                        action: "test.write".into(),
+                        subject: format!("thing:{n}"),
+                        after,
+                        detail,
+                        ..Default::default()
+                    },
+                )
+                .await
+                .unwrap();
             tx.commit().await.unwrap();
         }
         store

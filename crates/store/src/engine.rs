@@ -165,7 +165,8 @@ macro_rules! on_tx {
 
 impl Store {
     /// Opens the database named by the URL, creating a SQLite file if it does not exist, and applies
-    /// any pending migrations.
+    /// any pending migrations (and, once, records the digests of the members already there:
+    /// `member_digests::baseline`).
     pub async fn open(url: &str) -> Result<Store> {
         let store = Store::connect(url).await?;
         store.migrate().await?;
@@ -251,7 +252,7 @@ impl Store {
             }
             Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
-        Ok(())
+        crate::member_digests::baseline(self).await
     }
 
     /// Begins a transaction that writes. On SQLite it takes the write lock at once (`BEGIN
@@ -284,6 +285,14 @@ impl Store {
                 .map(|_| ()))?;
         }
         Ok(())
+    }
+
+    /// Whether the store was closed (`close`).
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Store::Sqlite(p) => p.readers().is_closed(),
+            Store::Postgres(p) => p.is_closed(),
+        }
     }
 
     /// Whether the database answers, for `/readyz`.

@@ -18,6 +18,7 @@ pub mod groups;
 pub mod imports;
 pub mod logs;
 pub mod member_batches;
+pub mod member_digests;
 pub mod members;
 pub mod offices;
 pub mod outbox;

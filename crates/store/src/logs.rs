@@ -26,6 +26,8 @@ pub struct AccessRow {
     pub action: String,
     pub subject: String,
     pub detail: String,
+    /// `allowed`, `refused` or `not_found` (`accounts::ALLOWED`, ...).
+    pub outcome: String,
 }
 
 /// The WHERE clause and its values, in placeholder order. Times are stamps (`2026-11-22T10:...Z`),
@@ -107,7 +109,7 @@ pub async fn audit_events(store: &Store, f: &LogFilter) -> Result<Vec<Event>> {
 pub async fn access_rows(store: &Store, f: &LogFilter) -> Result<Vec<AccessRow>> {
     let (clause, values, before) = conditions(f, "id");
     let sql = format!(
-        "SELECT id, occurred_at, actor, action, subject, detail FROM access_log {clause} \
+        "SELECT id, occurred_at, actor, action, subject, detail, outcome FROM access_log {clause} \
          ORDER BY id DESC LIMIT {}",
         f.limit.clamp(1, 1000)
     );
@@ -129,6 +131,7 @@ pub async fn access_rows(store: &Store, f: &LogFilter) -> Result<Vec<AccessRow>>
                     action: r.try_get("action")?,
                     subject: r.try_get("subject")?,
                     detail: r.try_get("detail")?,
+                    outcome: r.try_get("outcome")?,
                 })
             })
             .collect()
@@ -209,6 +212,7 @@ mod tests {
                 rows.iter().map(|r| r.subject.as_str()).collect::<Vec<_>>(),
                 vec!["member:3", "member:2"]
             );
+            assert!(rows.iter().all(|r| r.outcome == crate::accounts::ALLOWED));
             store.close().await;
         }
     }

@@ -74,6 +74,40 @@ pub struct MemberRow {
     pub row_digest: String,
 }
 
+impl MemberRow {
+    /// The digest an audit event records of the row as written (`member_digests`): SHA-256 over a
+    /// canonical serialisation of every column of the members table but `id` and `version` (the
+    /// row's key and its optimistic-lock counter), in table order: a JSON array with dates as
+    /// `YYYY-MM-DD`, absent values as `null`, after a line naming the form. `caucus audit verify`
+    /// recomputes it from the table, so any direct edit of a column shows.
+    pub fn audit_digest(&self) -> String {
+        let date = |d: Option<Date>| d.map(|d| d.to_string());
+        let canonical = serde_json::json!([
+            self.membership_number,
+            self.given_name,
+            self.family_name,
+            self.email,
+            self.phone,
+            date(self.date_of_birth),
+            self.address_line1,
+            self.address_line2,
+            self.town,
+            self.postcode,
+            self.joined_on.to_string(),
+            self.continuous_since.to_string(),
+            self.rate,
+            self.payment_method,
+            date(self.paid_up_until),
+            self.registered_to_vote,
+            date(self.registration_verified_on),
+            self.trade_union,
+            self.status,
+            self.row_digest,
+        ]);
+        crate::audit::digest(format!("caucus.member.v1\n{canonical}"))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Member {
     pub id: i64,
@@ -86,7 +120,7 @@ pub struct Member {
     pub clp_unit_id: Option<i64>,
 }
 
-const ROW_COLUMNS: &str = "membership_number, given_name, family_name, email, phone, date_of_birth, \
+pub(crate) const ROW_COLUMNS: &str = "membership_number, given_name, family_name, email, phone, date_of_birth, \
     address_line1, address_line2, town, postcode, joined_on, continuous_since, rate, payment_method, \
     paid_up_until, registered_to_vote, registration_verified_on, trade_union, status, row_digest";
 const ROW_COLUMN_COUNT: usize = 20;
@@ -120,33 +154,41 @@ macro_rules! bind_row {
     };
 }
 
+/// A `MemberRow` from a row holding `ROW_COLUMNS` (a macro: the row types differ by engine).
+macro_rules! member_row_from {
+    ($r:expr) => {
+        MemberRow {
+            membership_number: $r.try_get("membership_number")?,
+            given_name: $r.try_get("given_name")?,
+            family_name: $r.try_get("family_name")?,
+            email: $r.try_get("email")?,
+            phone: $r.try_get("phone")?,
+            date_of_birth: $r.try_get("date_of_birth")?,
+            address_line1: $r.try_get("address_line1")?,
+            address_line2: $r.try_get("address_line2")?,
+            town: $r.try_get("town")?,
+            postcode: $r.try_get("postcode")?,
+            joined_on: $r.try_get("joined_on")?,
+            continuous_since: $r.try_get("continuous_since")?,
+            rate: $r.try_get("rate")?,
+            payment_method: $r.try_get("payment_method")?,
+            paid_up_until: $r.try_get("paid_up_until")?,
+            registered_to_vote: $r.try_get("registered_to_vote")?,
+            registration_verified_on: $r.try_get("registration_verified_on")?,
+            trade_union: $r.try_get("trade_union")?,
+            status: $r.try_get("status")?,
+            row_digest: $r.try_get("row_digest")?,
+        }
+    };
+}
+pub(crate) use member_row_from;
+
 macro_rules! member_from_row {
     ($r:expr) => {
         Member {
             id: $r.try_get("id")?,
             version: $r.try_get("version")?,
-            row: MemberRow {
-                membership_number: $r.try_get("membership_number")?,
-                given_name: $r.try_get("given_name")?,
-                family_name: $r.try_get("family_name")?,
-                email: $r.try_get("email")?,
-                phone: $r.try_get("phone")?,
-                date_of_birth: $r.try_get("date_of_birth")?,
-                address_line1: $r.try_get("address_line1")?,
-                address_line2: $r.try_get("address_line2")?,
-                town: $r.try_get("town")?,
-                postcode: $r.try_get("postcode")?,
-                joined_on: $r.try_get("joined_on")?,
-                continuous_since: $r.try_get("continuous_since")?,
-                rate: $r.try_get("rate")?,
-                payment_method: $r.try_get("payment_method")?,
-                paid_up_until: $r.try_get("paid_up_until")?,
-                registered_to_vote: $r.try_get("registered_to_vote")?,
-                registration_verified_on: $r.try_get("registration_verified_on")?,
-                trade_union: $r.try_get("trade_union")?,
-                status: $r.try_get("status")?,
-                row_digest: $r.try_get("row_digest")?,
-            },
+            row: member_row_from!($r),
             branch_unit_id: $r.try_get("branch_unit_id")?,
             clp_unit_id: $r.try_get("clp_unit_id")?,
         }

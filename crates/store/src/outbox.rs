@@ -1,7 +1,9 @@
 //! The outbox: every message caucus sends is written here first, in the transaction that caused it,
 //! so none is lost if sending fails or no SMTP server is configured. A sender claims a due message
 //! (a lease, so two senders do not both send it), then records it sent or the error and when to try
-//! again. Times are Unix seconds.
+//! again. A message whose body holds a credential meant for its recipient only (a password-reset
+//! link) carries a redacted copy of the body, which is what anyone else is to be shown. Times are
+//! Unix seconds.
 use crate::{on_pool, on_tx, on_writer, Result, Store, Tx};
 use sqlx::Row;
 
@@ -10,6 +12,9 @@ pub struct NewMail<'a> {
     pub recipient: &'a str,
     pub subject: &'a str,
     pub body: &'a str,
+    /// For a body holding a credential meant for the recipient only: the body with the credential
+    /// replaced, which is all anyone else (an admin reading the outbox) is shown.
+    pub redacted_body: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +24,8 @@ pub struct Mail {
     pub recipient: String,
     pub subject: String,
     pub body: String,
+    /// Set when `body` holds a credential meant for the recipient only: what anyone else is shown.
+    pub redacted_body: Option<String>,
     /// `queued`, `sent` or `failed`.
     pub status: String,
     pub attempts: i64,
@@ -27,8 +34,8 @@ pub struct Mail {
     pub sent_at: Option<i64>,
 }
 
-const COLUMNS: &str = "id, created_at, recipient, subject, body, status, attempts, \
-                       next_attempt_at, last_error, sent_at";
+const COLUMNS: &str = "id, created_at, recipient, subject, body, redacted_body, status, \
+                       attempts, next_attempt_at, last_error, sent_at";
 
 macro_rules! mail_from_row {
     ($r:expr) => {
@@ -38,6 +45,7 @@ macro_rules! mail_from_row {
             recipient: $r.try_get("recipient")?,
             subject: $r.try_get("subject")?,
             body: $r.try_get("body")?,
+            redacted_body: $r.try_get("redacted_body")?,
             status: $r.try_get("status")?,
             attempts: $r.try_get("attempts")?,
             next_attempt_at: $r.try_get("next_attempt_at")?,
@@ -51,13 +59,15 @@ macro_rules! mail_from_row {
 pub async fn enqueue(tx: &mut Tx, mail: &NewMail<'_>, now: i64) -> Result<i64> {
     on_tx!(tx, |c| {
         let r = sqlx::query(
-            "INSERT INTO outbox (created_at, recipient, subject, body, status, attempts, next_attempt_at) \
-             VALUES ($1, $2, $3, $4, 'queued', 0, $1) RETURNING id",
+            "INSERT INTO outbox (created_at, recipient, subject, body, redacted_body, status, \
+               attempts, next_attempt_at) \
+             VALUES ($1, $2, $3, $4, $5, 'queued', 0, $1) RETURNING id",
         )
         .bind(now)
         .bind(mail.recipient)
         .bind(mail.subject)
         .bind(mail.body)
+        .bind(mail.redacted_body)
         .fetch_one(c)
         .await?;
         Ok(r.try_get("id")?)
@@ -101,9 +111,12 @@ pub async fn claim(store: &Store, id: i64, now: i64, lease_until: i64) -> Result
     })
 }
 
+/// Records a message sent. A message holding a credential keeps only its redacted copy from then
+/// on: the credential has reached its recipient and need not wait in the database.
 pub async fn mark_sent(store: &Store, id: i64, now: i64) -> Result<()> {
     on_writer!(store, |c| sqlx::query(
-        "UPDATE outbox SET status = 'sent', sent_at = $2, last_error = NULL WHERE id = $1"
+        "UPDATE outbox SET status = 'sent', sent_at = $2, last_error = NULL, \
+         body = COALESCE(redacted_body, body) WHERE id = $1"
     )
     .bind(id)
     .bind(now)

@@ -1,6 +1,6 @@
-//! TOTP enrolment (a secret awaiting confirmation, then made the account's), recovery codes (stored
-//! as hashes the caller computes, each used once) and the sessions that may only enrol a second
-//! factor. Times are Unix seconds.
+//! TOTP enrolment (a secret awaiting confirmation, then made the account's), the last TOTP step each
+//! account used (so a code works once), recovery codes (stored as hashes the caller computes, each
+//! used once) and the sessions that may only enrol a second factor. Times are Unix seconds.
 use crate::{on_pool, on_tx, on_writer, Result, Store, Tx};
 use sqlx::Row;
 
@@ -57,18 +57,48 @@ pub async fn clear_pending_secret(tx: &mut Tx, account_id: i64) -> Result<bool> 
 }
 
 /// Makes the pending secret the account's second factor, if it is still `secret` (a second
-/// enrolment page opened meanwhile replaces it); whether it was.
-pub async fn activate(tx: &mut Tx, account_id: i64, secret: &str) -> Result<bool> {
+/// enrolment page opened meanwhile replaces it); whether it was. `step` is the TOTP step of the code
+/// that confirmed it, used up with it.
+pub async fn activate(tx: &mut Tx, account_id: i64, secret: &str, step: i64) -> Result<bool> {
     on_tx!(tx, |c| sqlx::query(
         "UPDATE accounts SET totp_secret = totp_pending_secret, totp_enrolled = TRUE, \
-         totp_pending_secret = NULL, version = version + 1 \
+         totp_pending_secret = NULL, totp_last_step = $3, version = version + 1 \
          WHERE id = $1 AND totp_pending_secret = $2"
     )
     .bind(account_id)
     .bind(secret)
+    .bind(step)
     .execute(c)
     .await
     .map(|r| r.rows_affected() == 1))
+    .map_err(Into::into)
+}
+
+/// The statement that uses up a TOTP step: only if no code of that step or a later one was used.
+const USE_TOTP_STEP: &str = "UPDATE accounts SET totp_last_step = $2 \
+     WHERE id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)";
+
+/// Uses up the TOTP step `step` (Unix seconds / 30) of the account: whether no code of that step or
+/// a later one had been used (else the code is a replay, to be refused). Checked and recorded in one
+/// conditional statement, so of two logins racing with one code only one gets it.
+pub async fn use_totp_step(store: &Store, account_id: i64, step: i64) -> Result<bool> {
+    on_writer!(store, |c| sqlx::query(USE_TOTP_STEP)
+        .bind(account_id)
+        .bind(step)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1))
+    .map_err(Into::into)
+}
+
+/// `use_totp_step` in the caller's transaction (a proof, undone with the change it allows).
+pub async fn use_totp_step_in(tx: &mut Tx, account_id: i64, step: i64) -> Result<bool> {
+    on_tx!(tx, |c| sqlx::query(USE_TOTP_STEP)
+        .bind(account_id)
+        .bind(step)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected() == 1))
     .map_err(Into::into)
 }
 

@@ -6,6 +6,7 @@
 mod api;
 mod auth;
 mod error;
+mod extract;
 mod mail;
 mod middleware;
 mod operations;
@@ -45,6 +46,9 @@ pub struct Config {
     /// The address users reach the server at, for links in mail (default: `http://` and the
     /// address bound).
     pub public_url: Option<String>,
+    /// The bearer token `/metrics` asks for; with none, `/metrics` is not served (it counts
+    /// requests by route as they happen, votes included, so it is for operators only).
+    pub metrics_token: Option<String>,
 }
 
 /// The From address when none is configured.
@@ -58,6 +62,7 @@ impl Default for Config {
             smtp_url: None,
             mail_from: DEFAULT_MAIL_FROM.to_string(),
             public_url: None,
+            metrics_token: None,
         }
     }
 }
@@ -214,6 +219,7 @@ fn routes(state: AppState) -> Router {
         .merge(operations::router())
         .route("/api/openapi.json", get(api::openapi_document))
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn(extract::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             middleware::observe,

@@ -1,11 +1,12 @@
 //! The routes for operators and the browser's assets: liveness, readiness (the database answers),
 //! Prometheus metrics, and the one stylesheet, compiled into the binary.
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use std::time::Duration;
+use subtle::ConstantTimeEq;
 
 use crate::AppState;
 
@@ -52,7 +53,26 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn metrics(State(state): State<AppState>) -> Response {
+/// Only for a scraper holding the configured token (`Authorization: Bearer ...`), compared in
+/// constant time; 404 when no token is configured, so the route does not exist for anyone, and
+/// 401 with a challenge for a wrong or missing token.
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(token) = state.config.metrics_token.as_deref() else {
+        return (StatusCode::NOT_FOUND, "not found\n").into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if !bool::from(given.as_bytes().ct_eq(token.as_bytes())) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer realm=\"metrics\"")],
+            "the metrics need the operator's bearer token\n",
+        )
+            .into_response();
+    }
     (
         [(
             header::CONTENT_TYPE,

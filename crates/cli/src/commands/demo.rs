@@ -41,19 +41,35 @@ pub struct DemoArgs {
 }
 
 pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
-    let url = match args.demo_db {
+    // The register goes where `--demo-db`, else the global `--db` (or its variable or the file),
+    // says; with neither, a fresh caucus-demo.db here, with its access-log file, replaced.
+    let chosen = args
+        .demo_db
+        .clone()
+        .or_else(|| ctx.db_chosen.then(|| ctx.db.clone()));
+    let url = match chosen {
         Some(u) => u,
         None => {
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("caucus-demo.db{suffix}"));
+            for file in ["caucus-demo.db", "caucus-demo.db-access-log"] {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let _ = std::fs::remove_file(format!("{file}{suffix}"));
+                }
             }
             "sqlite://caucus-demo.db".to_string()
         }
     };
+    let shown = crate::redact(&url);
     let store = Store::open(&url)
         .await
-        .with_context(|| format!("cannot open the demo database {url}"))?;
-    let app = App::new(store, ctx.rules()?, ctx.clock());
+        .with_context(|| format!("cannot open the demo database {shown}"))?;
+    // A chosen database is never overwritten: the demo builds a register only where there is none.
+    if geography::current_set(&store).await?.is_some() {
+        anyhow::bail!(
+            "the database {shown} already holds a register: the demo needs an empty database \
+             (or none, to build caucus-demo.db here)"
+        );
+    }
+    let app = ctx.watched(App::new(store, ctx.rules()?, ctx.clock()), &url)?;
     let work = tempfile::tempdir().context("cannot make a scratch directory")?;
     let geo = work.path().join("postcodes_L_area.csv");
     std::fs::write(&geo, L_AREA).context("cannot write the geography file")?;
@@ -161,12 +177,6 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
                 .unwrap_or_default()
         );
     }
-    if let Some(path) = &args.logins {
-        let json =
-            serde_json::to_string_pretty(&logins).context("cannot write the logins as JSON")?;
-        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
-        println!("   written to {}", path.display());
-    }
     crate::commands::demo_officers::run(&app, &clp.code).await?;
     println!("7. Opening a ballot in {} and freezing its roll", clp.name);
     let email_of = |role: Role| {
@@ -189,11 +199,26 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         ballot.id, ballot.title, ballot.included, ballot.excluded, ballot.id
     );
     println!("   the member login is {}", ballot.member_standing);
+    let mut logins = logins;
     if let Some((email, password, why)) = &ballot.excluded_login {
         println!("   {email:<44} password {password}  (left off the roll: {why})");
+        logins.push(DemoLogin {
+            role: Role::Member.as_str(),
+            email: email.clone(),
+            password: password.clone(),
+            unit: None,
+            totp_secret: None,
+            note: Some(format!("left off the roll: {why}")),
+        });
     }
-    println!("\nThe demo register is in {url}. Explore it with, for example:");
-    println!("  caucus --db {url} audit verify");
+    if let Some(path) = &args.logins {
+        let json =
+            serde_json::to_string_pretty(&logins).context("cannot write the logins as JSON")?;
+        std::fs::write(path, json).with_context(|| format!("cannot write {}", path.display()))?;
+        println!("   logins written to {}", path.display());
+    }
+    println!("\nThe demo register is in {shown}. Explore it with, for example:");
+    println!("  caucus --db {shown} audit verify");
     if args.no_serve {
         app.store.close().await;
         return Ok(());
@@ -217,6 +242,9 @@ struct DemoLogin {
     password: String,
     unit: Option<String>,
     totp_secret: Option<String>,
+    /// Why this login is there, where its role does not say (the member left off the ballot's roll).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    note: Option<String>,
 }
 
 /// Liverpool's local authority, the unit of the council-level roles.
@@ -298,6 +326,7 @@ async fn create_logins(
             password: added.generated_password.unwrap_or_default(),
             unit,
             totp_secret: added.totp_secret,
+            note: None,
         });
     }
     Ok((out, clp))

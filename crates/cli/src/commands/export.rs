@@ -16,6 +16,8 @@ pub enum ExportCommand {
     /// The first line is a watermark comment starting with '#', naming the requester and the time;
     /// read the file with a CSV reader told to skip comment lines (e.g. pandas `comment="#"`). Each
     /// export is recorded in the audit log (action members.export) with a digest of the file.
+    /// A cell that a spreadsheet would read as a formula (starting with =, +, -, @, a tab or a
+    /// carriage return) is written with a ' in front.
     ///
     /// Authorisation arrives with accounts: until then whoever can open the database may export,
     /// and --as names the requester for the watermark and the audit log.

@@ -312,11 +312,9 @@ pub fn members_csv(
             }
             planted += 1;
         }
-        let mut rec = csv::WriterBuilder::new()
-            .has_headers(false)
-            .from_writer(Vec::new());
+        let mut rec = caucus_app::csv_out::Writer::from_writer(Vec::new());
         rec.write_record(&fields)?;
-        w.write_all(&rec.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+        w.write_all(&rec.into_inner()?)?;
     }
     Ok(())
 }

@@ -33,13 +33,25 @@ pub struct ServeArgs {
     /// The address users reach the server at, for links in mail (default: http:// and --bind).
     #[arg(long, env = "CAUCUS_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// The bearer token a scraper sends for `/metrics` (at least 32 characters); without one,
+    /// `/metrics` is not served.
+    #[arg(long, env = "CAUCUS_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
 }
 
-/// The server's settings from the command line, the environment and the configuration file.
-pub fn settings(args: ServeArgs, file: &FileConfig) -> Config {
+/// The server's settings from the command line, the environment and the configuration file;
+/// an error for a setting that will not do (said without quoting it: it may be a secret).
+pub fn settings(args: ServeArgs, file: &FileConfig) -> anyhow::Result<Config> {
     let defaults = Config::default();
     let set = |v: Option<String>| v.filter(|u| !u.trim().is_empty());
-    Config {
+    let metrics_token = set(args.metrics_token).or_else(|| file.metrics_token.clone());
+    if metrics_token
+        .as_deref()
+        .is_some_and(|t| !crate::config::secret_is_strong(t))
+    {
+        anyhow::bail!("the metrics token {}", crate::config::SECRET_RULE);
+    }
+    Ok(Config {
         bind: pick(args.bind, file.bind.clone(), || defaults.bind),
         secure_cookies: pick(args.secure_cookies, file.secure_cookies, || {
             defaults.secure_cookies
@@ -49,11 +61,12 @@ pub fn settings(args: ServeArgs, file: &FileConfig) -> Config {
             defaults.mail_from
         }),
         public_url: set(args.public_url).or_else(|| file.public_url.clone()),
-    }
+        metrics_token,
+    })
 }
 
 pub async fn run(ctx: &Context, args: ServeArgs) -> anyhow::Result<()> {
-    let config = settings(args, &ctx.file);
+    let config = settings(args, &ctx.file)?;
     let app = ctx.app().await?;
     serve(app, config).await
 }
@@ -113,7 +126,7 @@ mod tests {
 
     #[test]
     fn the_file_fills_in_what_the_command_line_leaves_out() {
-        let c = settings(args(&["--bind", "127.0.0.1:0"]), &file());
+        let c = settings(args(&["--bind", "127.0.0.1:0"]), &file()).unwrap();
         assert_eq!(c.bind, "127.0.0.1:0");
         assert!(c.secure_cookies);
         assert_eq!(c.smtp_url.as_deref(), Some("smtp://mail:25"));
@@ -123,7 +136,7 @@ mod tests {
 
     #[test]
     fn without_a_file_the_defaults_hold() {
-        let c = settings(args(&[]), &FileConfig::default());
+        let c = settings(args(&[]), &FileConfig::default()).unwrap();
         let d = Config::default();
         assert_eq!(
             (
@@ -145,8 +158,33 @@ mod tests {
 
     #[test]
     fn secure_cookies_can_be_turned_off_over_the_file_and_on_without_a_value() {
-        assert!(!settings(args(&["--secure-cookies=false"]), &file()).secure_cookies);
-        assert!(settings(args(&["--secure-cookies"]), &FileConfig::default()).secure_cookies);
+        assert!(
+            !settings(args(&["--secure-cookies=false"]), &file())
+                .unwrap()
+                .secure_cookies
+        );
+        assert!(
+            settings(args(&["--secure-cookies"]), &FileConfig::default())
+                .unwrap()
+                .secure_cookies
+        );
         assert_eq!(args(&[]).secure_cookies, None);
+    }
+
+    #[test]
+    fn a_metrics_token_comes_from_the_flag_or_the_file_and_a_weak_one_is_refused() {
+        let strong = "0123456789abcdef0123456789abcdef";
+        let c = settings(args(&["--metrics-token", strong]), &file()).unwrap();
+        assert_eq!(c.metrics_token.as_deref(), Some(strong));
+        let from_file = FileConfig {
+            metrics_token: Some(strong.into()),
+            ..file()
+        };
+        let c = settings(args(&[]), &from_file).unwrap();
+        assert_eq!(c.metrics_token.as_deref(), Some(strong));
+        assert_eq!(settings(args(&[]), &file()).unwrap().metrics_token, None);
+        let e = settings(args(&["--metrics-token", "hunter2"]), &file()).unwrap_err();
+        assert!(e.to_string().contains("32 characters"), "{e}");
+        assert!(!e.to_string().contains("hunter2"), "{e}");
     }
 }

@@ -172,6 +172,9 @@ struct Case {
     /// Send `If-Match` with the member's current version.
     if_match: Option<String>,
     allowed: fn(Role) -> bool,
+    /// The roles refused with 404 rather than 403: a member they may not read is, to those who may
+    /// read some members, not there (as a number that does not exist is).
+    hidden: fn(Role) -> bool,
     /// Whether an account whose only grant has expired is let by too (what any account may do).
     expired: bool,
     /// The status when allowed (a write the rules refuse answers 422 once the policy lets it by).
@@ -180,6 +183,22 @@ struct Case {
 
 fn everyone(_: Role) -> bool {
     true
+}
+
+fn nobody(_: Role) -> bool {
+    false
+}
+
+/// Reads some member's record: a role that reads members' records in its units, or a member (their
+/// own). To these, a member they may not read is not found; to the rest, every member number is
+/// refused alike.
+pub(crate) fn reads_some(r: Role) -> bool {
+    r.reads_member_records() || r == Role::Member
+}
+
+/// Reads members, but not the member of another unit: told it is not there.
+pub(crate) fn hides_elsewhere(r: Role) -> bool {
+    reads_some(r) && !reads_elsewhere(r)
 }
 
 fn reads_in_branch(r: Role) -> bool {
@@ -257,8 +276,14 @@ fn cases(key: &str, s: &Server, h: &Held) -> Option<Vec<Case>> {
         body: None,
         if_match: None,
         allowed,
+        hidden: nobody,
         expired: false,
         ok: StatusCode::OK,
+    };
+    // Another unit's member: read by those whose grants cover them, not there to other readers.
+    let elsewhere = |what, path: String| Case {
+        hidden: hides_elsewhere,
+        ..get(what, path, reads_elsewhere)
     };
     // What any account may ask, whatever its grants.
     let any = |what, path: String, ok| Case {
@@ -267,6 +292,7 @@ fn cases(key: &str, s: &Server, h: &Held) -> Option<Vec<Case>> {
         body: None,
         if_match: None,
         allowed: everyone,
+        hidden: nobody,
         expired: true,
         ok,
     };
@@ -298,12 +324,13 @@ fn cases(key: &str, s: &Server, h: &Held) -> Option<Vec<Case>> {
     };
     // A change of status the rules always refuse (the reason moves a member to deceased, not
     // active), so a role the policy lets through gets 422 and the register is left as it was.
-    let refused_change = |what, number: &str| Case {
+    let refused_change = |what, number: &str, hidden: fn(Role) -> bool| Case {
         what,
         path: format!("/api/v1/members/{number}/transitions"),
         body: Some(json!({"to": "active", "reason": "deceased"})),
         if_match: Some(number.to_string()),
         allowed: changes_status,
+        hidden,
         expired: false,
         ok: StatusCode::UNPROCESSABLE_ENTITY,
     };
@@ -337,11 +364,19 @@ fn cases(key: &str, s: &Server, h: &Held) -> Option<Vec<Case>> {
                 format!("/api/v1/members/{}", p.in_branch),
                 reads_in_branch,
             ),
-            get(
+            elsewhere(
                 "another unit's member",
                 format!("/api/v1/members/{}", p.outside),
-                reads_elsewhere,
             ),
+            // Not there to every reader of members; refused (403) alike to the rest.
+            Case {
+                ok: StatusCode::NOT_FOUND,
+                ..get(
+                    "no such member",
+                    "/api/v1/members/NO-SUCH-MEMBER".into(),
+                    reads_some,
+                )
+            },
         ],
         "GET /api/v1/members/{number}/history" => vec![
             get(
@@ -349,10 +384,9 @@ fn cases(key: &str, s: &Server, h: &Held) -> Option<Vec<Case>> {
                 format!("/api/v1/members/{}/history", p.in_branch),
                 reads_in_branch,
             ),
-            get(
+            elsewhere(
                 "another unit's member",
                 format!("/api/v1/members/{}/history", p.outside),
-                reads_elsewhere,
             ),
         ],
         "GET /api/v1/members/{number}/eligibility" => vec![
@@ -364,18 +398,17 @@ fn cases(key: &str, s: &Server, h: &Held) -> Option<Vec<Case>> {
                 ),
                 reads_in_branch,
             ),
-            get(
+            elsewhere(
                 "another unit's member",
                 format!(
                     "/api/v1/members/{}/eligibility?for=ballot:leadership",
                     p.outside
                 ),
-                reads_elsewhere,
             ),
         ],
         "POST /api/v1/members/{number}/transitions" => vec![
-            refused_change("own unit's member", &p.in_branch),
-            refused_change("another unit's member", &p.outside),
+            refused_change("own unit's member", &p.in_branch, nobody),
+            refused_change("another unit's member", &p.outside, hides_elsewhere),
         ],
         "GET /api/v1/audit" => vec![get("audit log", "/api/v1/audit?limit=5".into(), audits)],
         "GET /api/v1/access-log" => {
@@ -477,6 +510,7 @@ async fn every_api_route_answers_every_role_as_the_matrix_says() {
                             Who::Expired if case.expired => case.ok,
                             Who::Expired => StatusCode::FORBIDDEN,
                             Who::Role(role) if (case.allowed)(*role) => case.ok,
+                            Who::Role(role) if (case.hidden)(*role) => StatusCode::NOT_FOUND,
                             Who::Role(_) => StatusCode::FORBIDDEN,
                         };
                         checked += 1;

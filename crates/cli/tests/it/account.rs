@@ -336,8 +336,8 @@ async fn an_officer_regenerates_recovery_codes_and_replaces_the_second_factor_wi
         let qr = served.get("/account/second-factor/qr.svg", &cookie).await;
         assert_eq!(qr.status, StatusCode::OK);
         assert_eq!(qr.body, qr_svg(&otpauth_uri(email, &new_secret)).unwrap());
-        let with_old = served.code(&old_secret);
-        if with_old != served.code(&new_secret) {
+        let with_old = served.code_now(&old_secret);
+        if with_old != served.code_now(&new_secret) {
             let refused = served
                 .post(
                     "/account/second-factor",
@@ -363,10 +363,10 @@ async fn an_officer_regenerates_recovery_codes_and_replaces_the_second_factor_wi
         assert_eq!(ended.status, StatusCode::SEE_OTHER, "{}", ended.body);
 
         // Now only the new app and the newest codes log in.
-        if served.code(&old_secret) != served.code(&new_secret) {
+        if served.code_now(&old_secret) != served.code_now(&new_secret) {
             assert_eq!(
                 served
-                    .log_in(email, PASSWORD, &served.code(&old_secret))
+                    .log_in(email, PASSWORD, &served.code_now(&old_secret))
                     .await
                     .status,
                 StatusCode::UNAUTHORIZED
@@ -441,6 +441,182 @@ async fn an_officer_regenerates_recovery_codes_and_replaces_the_second_factor_wi
             .chain(&second)
             .chain(&third)
             .all(|c| !text.contains(c.as_str())));
+        served.stop().await;
+        app.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn a_totp_code_logs_in_once_and_a_later_steps_code_still_works() {
+    use caucus_app::accounts::totp_code;
+    for db in caucus_testkit::databases().await {
+        let app = app(&db.url).await;
+        let email = "admin@example.org";
+        let secret = account(&app, email, Role::Admin).await.unwrap();
+        let served = Served::start(&app, None).await;
+        let step = app.clock.now().unix_timestamp() as u64 / 30;
+        let code = totp_code(&secret, step * 30).unwrap();
+
+        // The code logs in; the session ends.
+        let first = served.log_in(email, PASSWORD, &code).await;
+        assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+        let cookie = format!("caucus_session={}", first.cookie("caucus_session").unwrap());
+        let csrf = served.get("/", &cookie).await.hidden("csrf");
+        let out = served.post("/logout", &cookie, &[("csrf", &csrf)]).await;
+        assert_eq!(out.status, StatusCode::SEE_OTHER);
+        assert_eq!(served.get("/", &cookie).await.status, StatusCode::SEE_OTHER);
+
+        // The same code again, with the right password, is refused, saying why; on the API too.
+        let again = served.log_in(email, PASSWORD, &code).await;
+        assert_eq!(again.status, StatusCode::UNAUTHORIZED, "{}", again.body);
+        assert!(again.body.contains("already been used"), "{}", again.body);
+        assert!(again.cookie("caucus_session").is_none());
+        let api = served
+            .client
+            .post(served.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": PASSWORD, "totp": code}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::UNAUTHORIZED);
+        assert!(api.text().await.unwrap().contains("already been used"));
+
+        // The next step's code works once, even when two logins race with it.
+        let next = totp_code(&secret, (step + 1) * 30).unwrap();
+        let race = || {
+            served
+                .client
+                .post(served.url("/api/v1/session"))
+                .json(&json!({"email": email, "password": PASSWORD, "totp": next}))
+                .send()
+        };
+        let (a, b) = tokio::join!(race(), race());
+        let mut statuses = [a.unwrap().status(), b.unwrap().status()];
+        statuses.sort();
+        assert_eq!(
+            statuses,
+            [StatusCode::CREATED, StatusCode::UNAUTHORIZED],
+            "one of two logins racing with one code gets in"
+        );
+        // A code of an earlier step than the last used is refused too.
+        assert_eq!(
+            served.log_in(email, PASSWORD, &code).await.status,
+            StatusCode::UNAUTHORIZED
+        );
+        served.stop().await;
+        app.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn wrong_passwords_from_one_address_do_not_lock_the_owner_out_from_another() {
+    use caucus_app::accounts::{
+        log_in, Login, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS,
+        MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT,
+    };
+    use caucus_app::AppError;
+    for db in caucus_testkit::databases().await {
+        let app = app(&db.url).await;
+        let email = "ann@example.org";
+        account(&app, email, Role::Member).await;
+        let served = Served::start(&app, None).await;
+        let attempt = |address: &'static str, email: &'static str, password: &'static str| {
+            let app = app.clone();
+            async move {
+                log_in(
+                    &app,
+                    &Login {
+                        email,
+                        password,
+                        totp: None,
+                        address,
+                    },
+                )
+                .await
+            }
+        };
+
+        // Someone at address A guesses wrong until A is held back from the account, even with
+        // the right password.
+        let attacker = "192.0.2.66";
+        for _ in 0..MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT {
+            let r = attempt(attacker, email, "a wrong guess").await;
+            assert!(matches!(r, Err(AppError::Unauthenticated(_))), "{r:?}");
+        }
+        let held = attempt(attacker, email, PASSWORD).await;
+        assert!(
+            matches!(held, Err(AppError::TooManyAttempts(_))),
+            "{held:?}"
+        );
+
+        // The owner, at another address (the test client's, 127.0.0.1), logs in on the page and
+        // by the API.
+        let owner = served.log_in(email, PASSWORD, "").await;
+        assert_eq!(owner.status, StatusCode::SEE_OTHER, "{}", owner.body);
+        assert_eq!(owner.location.as_deref(), Some("/"));
+        let api = served
+            .client
+            .post(served.url("/api/v1/session"))
+            .json(&json!({"email": email, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(api.status(), StatusCode::CREATED);
+        // A is still held back.
+        let held = attempt(attacker, email, PASSWORD).await;
+        assert!(
+            matches!(held, Err(AppError::TooManyAttempts(_))),
+            "{held:?}"
+        );
+        // The owner's own slip does not hold their address back.
+        assert_eq!(
+            served.log_in(email, "a wrong guess", "").await.status,
+            StatusCode::UNAUTHORIZED,
+            "one failure from the owner's address does not hold it back"
+        );
+
+        // Spraying: one address trying a few passwords at many accounts is held back from all.
+        let sprayer = "192.0.2.77";
+        let now = app.clock.now().unix_timestamp();
+        for i in 0..MAX_FAILURES_PER_ADDRESS {
+            caucus_store::accounts::record_login_attempt(
+                &app.store,
+                now,
+                &format!("someone-{}@example.org", i % 7),
+                sprayer,
+                false,
+            )
+            .await
+            .unwrap();
+        }
+        let held = attempt(sprayer, email, PASSWORD).await;
+        assert!(
+            matches!(held, Err(AppError::TooManyAttempts(_))),
+            "{held:?}"
+        );
+
+        // A guess spread over many addresses, each under its own limit, is slowed: past the
+        // account-wide limit a new address is held back even with the right password, while the
+        // owner's address (one the account logged in from) still gets in.
+        let already = MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT + 1;
+        for i in already..MAX_FAILURES_PER_ACCOUNT {
+            caucus_store::accounts::record_login_attempt(
+                &app.store,
+                now,
+                email,
+                &format!("198.51.100.{}", i / 4),
+                false,
+            )
+            .await
+            .unwrap();
+        }
+        let held = attempt("203.0.113.9", email, PASSWORD).await;
+        assert!(
+            matches!(held, Err(AppError::TooManyAttempts(_))),
+            "{held:?}"
+        );
+        let owner = served.log_in(email, PASSWORD, "").await;
+        assert_eq!(owner.status, StatusCode::SEE_OTHER, "{}", owner.body);
         served.stop().await;
         app.store.close().await;
     }

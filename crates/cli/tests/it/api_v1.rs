@@ -155,11 +155,26 @@ async fn a_status_change_needs_if_match_wins_once_and_is_refused_by_policy_and_r
         .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
 
-        // A branch secretary reads members but may not change their status.
+        // A branch secretary reads the members of the branch but may not change their status; a
+        // member outside the branch is not there to them.
         let bs = s.log_in(Role::BranchSecretary).await;
-        let (status, e, _) = transition(&s, &bs, &number, Some(&current), lift.clone()).await;
+        let own = caucus_store::members::by_number(&s.app.store, &s.places.in_branch)
+            .await
+            .unwrap()
+            .unwrap();
+        let (status, e, _) = transition(
+            &s,
+            &bs,
+            &s.places.in_branch,
+            Some(&format!("\"{}\"", own.version)),
+            lift.clone(),
+        )
+        .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
         assert_eq!(e["error"]["reasons"][0]["clause"], "access.roles");
+        let (status, e, _) =
+            transition(&s, &bs, &s.places.outside, Some(&current), lift.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
 
         let (status, done, _) = transition(&s, &gs, &number, Some(&current), lift).await;
         assert_eq!(status, StatusCode::CREATED, "{done}");
@@ -479,6 +494,7 @@ async fn each_role_lands_on_a_dashboard_of_what_it_needs_first_and_metrics_are_b
     let text = s
         .client
         .get(s.url("/metrics"))
+        .bearer_auth(crate::web::METRICS_TOKEN)
         .send()
         .await
         .unwrap()

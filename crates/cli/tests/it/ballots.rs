@@ -6,7 +6,7 @@
 //! Each step is a method of `Journey`, so a browser test can take the same path.
 use crate::support::{generate, ok, with_l_area, TODAY};
 use crate::web::PASSWORD;
-use caucus_app::accounts::{add_user, totp_code, AddUser};
+use caucus_app::accounts::{add_user, AddUser};
 use caucus_app::ballots;
 use caucus_app::{App, Clock};
 use caucus_domain::ballot::spec::CountingMethod;
@@ -134,9 +134,10 @@ impl Journey {
         format!("{}{path}", self.base)
     }
 
-    /// The TOTP code the server expects now (its clock keeps today's date fixed).
+    /// A TOTP code the server accepts now (its clock keeps today's date fixed) that no earlier
+    /// call returned: each code works once.
     pub fn code(&self, secret: &str) -> String {
-        totp_code(secret, self.app.clock.now().unix_timestamp() as u64).unwrap()
+        crate::support::unused_totp_code(&self.app.clock, secret)
     }
 
     /// The officer's email and TOTP secret, for logging in through another client.
@@ -390,12 +391,25 @@ async fn a_secret_ballot_is_voted_refused_counted_published_and_recounted_on_eve
             html.contains("Preference 1") && html.contains("Cast my vote"),
             "{html}"
         );
+        // A paper with a second preference but no first is refused with the reason, not read as
+        // if its second were its first; nothing is cast, so the voter may still vote.
+        let (status, html) = j.vote(&voter, id, &["", "2", ""]).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{}", db.engine);
+        assert!(
+            html.contains("preference 2 is marked but preference 1 is not"),
+            "{html}"
+        );
         let (status, html) = j.vote(&voter, id, &["2", "1", ""]).await;
         assert_eq!(status, StatusCode::OK, "{}: {html}", db.engine);
         let receipt = between(&html, "<strong id=\"receipt\">", "</strong>")
             .unwrap()
             .to_string();
         assert_eq!(receipt.len(), 19, "{receipt}");
+
+        // With no metrics token configured, /metrics (which counts votes by route as they are
+        // cast) is not served at all.
+        let (status, _) = j.page(&voter, "/metrics").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
 
         // A member may not read the roll nor run the ballot; a forged form is refused.
         let (status, _) = j.page(&voter, &format!("/ballots/{id}/roll")).await;

@@ -12,11 +12,15 @@ use crate::support::{bin, TODAY};
 #[tokio::test]
 async fn the_demo_appoints_officers_who_meet_the_gender_rules_but_in_the_clp_left_short() {
     let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    // With no database chosen the demo builds caucus-demo.db here, afresh: a log file left by an
+    // earlier demo goes with it.
+    let url = format!("sqlite://{}", dir.path().join("caucus-demo.db").display());
+    let stale_log = dir.path().join("caucus-demo.db-access-log");
+    std::fs::write(&stale_log, "an earlier demo's access log").unwrap();
     let out = Command::new(bin())
         .args(["--today", TODAY, "demo", "--members", "2000", "--no-serve"])
-        .args(["--demo-db", &url])
         .env_remove("CAUCUS_CONFIG")
+        .env_remove("CAUCUS_DATABASE_URL")
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -25,6 +29,12 @@ async fn the_demo_appoints_officers_who_meet_the_gender_rules_but_in_the_clp_lef
         out.status.success(),
         "{printed}{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !std::fs::read(&stale_log)
+            .unwrap()
+            .starts_with(b"an earlier demo"),
+        "the earlier demo's access log was kept"
     );
     let short = printed
         .lines()
@@ -36,6 +46,23 @@ async fn the_demo_appoints_officers_who_meet_the_gender_rules_but_in_the_clp_lef
         .map(|(code, _)| code.to_string())
         .unwrap();
     assert!(short.contains("at least 3 must be"), "{short}");
+
+    // A database already holding a register is never built over, whichever flag chose it; the
+    // log lines on stderr carry no colour codes when it is not a terminal.
+    let again = Command::new(bin())
+        .args(["--db", &url, "--today", TODAY, "demo", "--no-serve"])
+        .env_remove("CAUCUS_CONFIG")
+        .env("CAUCUS_LOG", "debug")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(1), "{err}");
+    assert!(err.contains("already holds a register"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "colour codes in a log written to a pipe: {err:?}"
+    );
 
     let app = app(&url).await;
     let on = app.clock.today();

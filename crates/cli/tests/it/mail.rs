@@ -238,8 +238,14 @@ impl Served {
         .await
     }
 
-    /// The TOTP code the server expects now (its clock keeps today's date fixed).
+    /// A TOTP code the server accepts now (its clock keeps today's date fixed) that no earlier
+    /// call returned: each code works once.
     pub fn code(&self, secret: &str) -> String {
+        crate::support::unused_totp_code(&self.app.clock, secret)
+    }
+
+    /// The TOTP code of the current step, used or not (for codes meant to be refused).
+    pub fn code_now(&self, secret: &str) -> String {
         totp_code(secret, self.app.clock.now().unix_timestamp() as u64).unwrap()
     }
 
@@ -396,6 +402,9 @@ async fn a_reset_link_mailed_over_smtp_sets_a_new_password_once_and_ends_other_s
             assert_eq!(kept.len(), 1);
             if kept[0].status == "sent" {
                 assert_eq!(kept[0].attempts, 1);
+                // Delivered: the database keeps only the copy without the link.
+                assert!(!kept[0].body.contains(&token), "{}", kept[0].body);
+                assert!(kept[0].body.contains("[redacted: a password-reset link"));
                 break;
             }
             assert!(start.elapsed() < Duration::from_secs(10), "{kept:?}");
@@ -536,7 +545,11 @@ async fn without_smtp_mail_waits_in_the_outbox_admins_read_and_requests_are_thro
         assert!(page.body.contains("held: no SMTP server is configured"));
         assert!(page.body.contains("ann@example.org"));
         assert!(page.body.contains("Reset your caucus password"));
-        assert!(page.body.contains("/password-reset?token="));
+        // The link is the member's alone: the admin sees the message with it redacted.
+        assert!(!page.body.contains("/password-reset?token="));
+        assert!(page
+            .body
+            .contains("[redacted: a password-reset link for the recipient only]"));
         let member = served.log_in("ann@example.org", PASSWORD, "").await;
         let refused = served.get("/admin/outbox", &member.cookies()).await;
         assert_eq!(refused.status, StatusCode::FORBIDDEN);
@@ -563,6 +576,89 @@ async fn without_smtp_mail_waits_in_the_outbox_admins_read_and_requests_are_thro
             assert!(fourth.body.contains("Too many password reset requests"));
         }
         assert_eq!(outbox::recent(&app.store, 10).await.unwrap().len(), 3);
+        served.stop().await;
+        app.store.close().await;
+    }
+}
+
+#[tokio::test]
+async fn an_admin_reading_the_outbox_cannot_see_a_members_reset_link_which_still_works_for_the_member(
+) {
+    for db in caucus_testkit::databases().await {
+        let app = app(&db.url).await;
+        let admin_secret = account(&app, "admin@example.org", Role::Admin)
+            .await
+            .unwrap();
+        account(&app, "ann@example.org", Role::Member).await;
+        // No SMTP server: mail is held in the outbox, which the admin reads.
+        let served = Served::start(&app, None).await;
+        let admin = served
+            .log_in("admin@example.org", PASSWORD, &served.code(&admin_secret))
+            .await;
+        assert_eq!(admin.status, StatusCode::SEE_OTHER, "{}", admin.body);
+        let admin_cookie = admin.cookies();
+
+        // The admin asks for a reset of the member's password (the form is open to anyone).
+        let asked = served.request_reset("ann@example.org").await;
+        assert_eq!(asked.status, StatusCode::OK, "{}", asked.body);
+        // The live link, as the database keeps it for sending to the member.
+        let kept = outbox::recent(&app.store, 10).await.unwrap();
+        assert_eq!(kept.len(), 1);
+        let link = link_in(&kept[0].body);
+        let token = link.rsplit_once('=').unwrap().1.to_string();
+        assert_eq!(token.len(), 64);
+
+        // The outbox page shows who, what, when and the state, but not the link.
+        let page = served.get("/admin/outbox", &admin_cookie).await;
+        assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+        assert!(page.body.contains("ann@example.org"));
+        assert!(page.body.contains("Reset your caucus password"));
+        assert!(page.body.contains("held: no SMTP server is configured"));
+        assert!(page.body.contains(&caucus_app::clock::stamp(
+            time::OffsetDateTime::from_unix_timestamp(kept[0].created_at).unwrap()
+        )));
+        assert!(page
+            .body
+            .contains("[redacted: a password-reset link for the recipient only]"));
+        assert!(!page.body.contains(&token), "{}", page.body);
+        assert!(!page.body.contains("/password-reset?token="));
+        // Nor does what the use case hands any page, nor the audit log (the request's event).
+        let admin_id = caucus_store::accounts::by_email(&app.store, "admin@example.org")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let (_, actor) = caucus_app::accounts::actor(&app, admin_id).await.unwrap();
+        let shown = caucus_app::mail::outbox(&app, &actor, 10).await.unwrap();
+        assert_eq!(shown.len(), 1);
+        assert!(shown[0].redacted);
+        assert!(!format!("{shown:?}").contains(&token));
+        let log = events(&app).await;
+        assert!(log
+            .iter()
+            .any(|e| e.action == "account.password_reset_request"));
+        assert!(log.iter().all(|e| !format!("{e:?}").contains(&token)));
+
+        // The member, who has the link, sets a new password with it and logs in.
+        let form = served.get(&link, "").await;
+        assert_eq!(form.status, StatusCode::OK, "{}", form.body);
+        let new_password = "the member's own new password";
+        let done = served
+            .post(
+                "/password-reset",
+                &form.cookies(),
+                &[
+                    ("csrf", &form.hidden("csrf")),
+                    ("token", &token),
+                    ("password", new_password),
+                    ("password_again", new_password),
+                ],
+            )
+            .await;
+        assert_eq!(done.status, StatusCode::OK, "{}", done.body);
+        let member = served.log_in("ann@example.org", new_password, "").await;
+        assert_eq!(member.status, StatusCode::SEE_OTHER, "{}", member.body);
+        assert_eq!(member.location.as_deref(), Some("/"));
         served.stop().await;
         app.store.close().await;
     }

@@ -16,6 +16,8 @@ mod demo_officers;
 mod group;
 mod mail;
 mod members;
+mod refusals;
 mod register;
+mod tamper;
 mod web;
 mod web_export;

@@ -233,6 +233,91 @@ fn bad_usage_exits_2_and_a_failed_import_exits_1_with_one_line() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown columns: shoe_size"));
 }
 
+/// A members file with CRLF line endings, as Python's csv module writes it, imports every row; so does
+/// one with a lone CR ending each line (old Mac exports); rejects name the lines the rows are on.
+#[test]
+fn crlf_and_cr_members_files_import_every_row_and_reject_on_the_true_line() {
+    let db = caucus_testkit::TestDb::sqlite();
+    with_l_area(&db.url);
+    let header = caucus_app::member_import::COLUMNS.join(",");
+    let row = |number: &str, address: &str, postcode: &str| {
+        format!(
+            "{number},Ada,Cole,ada@example.org,,1970-01-01,{address},,Liverpool,{postcode},\
+             2001-03-05,active,standard,direct_debit,2027-09-30,true,"
+        )
+    };
+
+    // csv.writer(f).writerows(...): "\r\n" after every row, quotes only where a field needs them.
+    let python = db.scratch().join("python.csv");
+    std::fs::write(
+        &python,
+        format!(
+            "{header}\r\n{}\r\n{}\r\n{}\r\n",
+            row("C1", "\"1 Dale Street, Flat 2\"", "L1 0AA"),
+            row("C2", "2 Dale Street", "L1 0AB"),
+            row("C3", "3 Dale Street", "L1 0AA"),
+        ),
+    )
+    .unwrap();
+    let out = ok(&db.url, &["import", "members", python.to_str().unwrap()]);
+    assert_eq!(out.trim(), "imported 3, updated 0, rejected 0");
+
+    // A lone CR ends each line; a blank line, a bad postcode and a repeat among the rows.
+    let mac = db.scratch().join("mac.csv");
+    std::fs::write(
+        &mac,
+        format!(
+            "{header}\r{}\r\r{}\r{}\r{}\r{}",
+            row("D1", "1 Lord Street", "L1 0AA"),
+            row("D2", "\"2 Lord Street\rBack Lane\"", "L1 0AB"),
+            row("D3", "3 Lord Street", "NOT A PC"),
+            row("D1", "4 Lord Street", "L1 0AA"),
+            row("D4", "5 Lord Street", "L1 0AB"),
+        ),
+    )
+    .unwrap();
+    let rejects = db.scratch().join("mac-rejects.csv");
+    let out = ok(
+        &db.url,
+        &[
+            "import",
+            "members",
+            mac.to_str().unwrap(),
+            "--rejects",
+            rejects.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.trim(), "imported 3, updated 0, rejected 2");
+    let rejected: Vec<(String, String, String)> = read_csv(&rejects)
+        .into_iter()
+        .map(|r| {
+            (
+                r["line"].clone(),
+                r["membership_number"].clone(),
+                r["reason"].clone(),
+            )
+        })
+        .collect();
+    // D1 on line 2, a blank line 3, D2 on lines 4-5, D3 on 6, D1 again on 7, D4 on 8.
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    assert_eq!(
+        (rejected[0].0.as_str(), rejected[0].1.as_str()),
+        ("6", "D3")
+    );
+    assert!(
+        rejected[0].2.starts_with("postcode: 'NOT A PC'"),
+        "{rejected:?}"
+    );
+    assert_eq!(
+        rejected[1],
+        (
+            "7".to_string(),
+            "D1".to_string(),
+            "membership number repeated in the file (first on line 2)".to_string()
+        )
+    );
+}
+
 #[test]
 fn onspd_files_of_both_schemas_import_with_pseudo_codes_as_none() {
     let db = caucus_testkit::TestDb::sqlite();

@@ -106,3 +106,31 @@ pub fn read_csv(path: &Path) -> Vec<std::collections::HashMap<String, String>> {
         })
         .collect()
 }
+
+/// A TOTP code of `secret` that a server on `clock` accepts now and that no earlier call returned.
+/// Each code works once (the account keeps the last step used), so a test that logs in twice needs
+/// a later step's code: the steps one either side of now are accepted, so three are to hand at once,
+/// and a fourth waits for the next step.
+pub fn unused_totp_code(clock: &caucus_app::Clock, secret: &str) -> String {
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+    static USED: Mutex<BTreeMap<String, u64>> = Mutex::new(BTreeMap::new());
+    loop {
+        let now = clock.now().unix_timestamp() as u64;
+        let current = now / 30;
+        // The step before works until the current one ends: taken only with time to spare.
+        let earliest = if now % 30 <= 24 { current - 1 } else { current };
+        let mut used = USED.lock().unwrap();
+        let step = used
+            .get(secret)
+            .map_or(earliest, |last| (last + 1).max(earliest));
+        if step <= current + 1 {
+            used.insert(secret.to_string(), step);
+            return caucus_app::accounts::totp_code(secret, step * 30).unwrap();
+        }
+        drop(used);
+        std::thread::sleep(std::time::Duration::from_millis(
+            (30 - now % 30) * 1000 + 100,
+        ));
+    }
+}

@@ -31,6 +31,9 @@ pub(crate) struct Places {
     pub(crate) outside: String,
 }
 
+/// The token the test server's `/metrics` asks for.
+pub const METRICS_TOKEN: &str = "test-metrics-token-0123456789abcdef";
+
 pub(crate) struct Server {
     pub(crate) base: String,
     pub(crate) client: Client,
@@ -92,6 +95,7 @@ impl Server {
             app.clone(),
             Config {
                 bind: "127.0.0.1:0".to_string(),
+                metrics_token: Some(METRICS_TOKEN.to_string()),
                 ..Config::default()
             },
         )
@@ -121,9 +125,10 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
-    /// The TOTP code the server expects now (its clock keeps today's date fixed).
+    /// A TOTP code the server accepts now (its clock keeps today's date fixed) that no earlier
+    /// call returned: each code works once.
     pub(crate) fn code(&self, secret: &str) -> String {
-        totp_code(secret, self.app.clock.now().unix_timestamp() as u64).unwrap()
+        crate::support::unused_totp_code(&self.app.clock, secret)
     }
 
     pub(crate) async fn log_in(&self, role: Role) -> String {
@@ -364,19 +369,30 @@ async fn the_api_logs_in_reads_within_scope_and_refuses_outside_it_on_every_engi
             "{log:?}"
         );
 
-        // Another unit's member: 403 with the reason naming the grant and its clause.
+        // Another unit's member is not there, to a reader whose grants do not cover them: the
+        // same answer as a number that does not exist, so it never says that the member exists.
+        // The access log keeps the refusal with the reason naming the grant and its clause.
         let (status, e) = s
             .get(&format!("/api/v1/members/{}", p.outside), &token)
             .await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "{e}");
-        assert_eq!(e["error"]["code"], "forbidden");
-        assert_eq!(e["error"]["reasons"][0]["clause"], "access.grants");
+        assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
+        let (_, none) = s.get("/api/v1/members/NO-SUCH-MEMBER", &token).await;
+        assert_eq!(e, none);
+        let refused = caucus_store::logs::access_rows(
+            &s.app.store,
+            &caucus_store::logs::LogFilter {
+                subject: Some(format!("member:{}", p.outside)),
+                limit: 10,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(refused[0].outcome, "refused", "{refused:?}");
         assert!(
-            e["error"]["reasons"][0]["message"]
-                .as_str()
-                .unwrap()
-                .contains("does not cover this member"),
-            "{e}"
+            refused[0].detail.contains("access.grants")
+                && refused[0].detail.contains("does not cover this member"),
+            "{refused:?}"
         );
 
         // Eligibility with reasons and clause ids; a bad question is a 400.
@@ -512,7 +528,26 @@ async fn health_readiness_headers_openapi_and_throttling() {
         .unwrap();
     assert_eq!(r.headers()["x-request-id"], "abc-123");
 
+    // /metrics is for the operator's scraper only: no token or a wrong one is refused.
     let r = s.client.get(s.url("/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.headers().contains_key("www-authenticate"));
+    let r = s
+        .client
+        .get(s.url("/metrics"))
+        .bearer_auth("0123456789abcdef0123456789abcdeX")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = s
+        .client
+        .get(s.url("/metrics"))
+        .bearer_auth(METRICS_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
     assert!(r
         .text()
         .await
@@ -882,9 +917,9 @@ async fn the_demo_serves_a_login_for_every_role_as_written_to_the_logins_file() 
                 "300",
                 "--bind",
                 "127.0.0.1:0",
-                "--demo-db",
-                &db,
             ])
+            // The global --db, as every other command takes it (it was once ignored by the demo).
+            .args(["--db", &db])
             .arg("--logins")
             .arg(&logins)
             .current_dir(dir.path())
@@ -893,21 +928,44 @@ async fn the_demo_serves_a_login_for_every_role_as_written_to_the_logins_file() 
             .unwrap(),
     );
     let stdout = child.0.stdout.take().unwrap();
-    let port = tokio::task::spawn_blocking(move || {
-        std::io::BufReader::new(stdout)
+    let (printed, port) = tokio::task::spawn_blocking(move || {
+        let mut printed = String::new();
+        for l in std::io::BufReader::new(stdout)
             .lines()
             .map_while(Result::ok)
-            .find_map(|l| {
-                l.strip_prefix("listening on http://127.0.0.1:")
-                    .map(str::to_string)
-            })
+        {
+            if let Some(port) = l.strip_prefix("listening on http://127.0.0.1:") {
+                return (printed, Some(port.to_string()));
+            }
+            printed.push_str(&l);
+            printed.push('\n');
+        }
+        (printed, None)
     })
     .await
     .unwrap();
     let port = port.expect("the demo did not start serving");
+    assert!(dir.path().join("demo.db").exists(), "{printed}");
+    assert!(!dir.path().join("caucus-demo.db").exists(), "{printed}");
     let written: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(&logins).unwrap()).unwrap();
-    assert_eq!(written.len(), Role::ALL.len());
+    // One login per role, and every login printed is in the file (the member left off the
+    // ballot's roll among them).
+    let per_role: Vec<&Value> = written.iter().filter(|l| l["note"].is_null()).collect();
+    assert_eq!(per_role.len(), Role::ALL.len(), "{written:?}");
+    for email in printed
+        .split_whitespace()
+        .filter(|w| w.ends_with("@demo.caucus.invalid"))
+    {
+        assert!(
+            written.iter().any(|l| l["email"] == email),
+            "{email} printed but not in the logins file"
+        );
+    }
+    assert!(
+        printed.contains("member.excluded@demo.caucus.invalid"),
+        "{printed}"
+    );
     let client = Client::new();
     let mut failures = Vec::new();
     for l in &written {
@@ -1063,6 +1121,247 @@ async fn a_unit_list_walked_page_by_page_is_every_member_once_in_postcode_order_
         assert_eq!(now.member.status, "suspended", "on {}", db.engine);
         assert!(!now.flags.can_attend.allowed, "on {}", db.engine);
         other.store.close().await;
+        s.stop().await;
+    }
+}
+
+/// `path` with each `{name}` of its template replaced by `value`.
+fn filled(path: &str, value: &str) -> String {
+    let mut out = String::new();
+    let mut rest = path;
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        out.push_str(value);
+        rest = after.split_once('}').map_or("", |(_, tail)| tail);
+    }
+    out.push_str(rest);
+    out
+}
+
+fn content_type(r: &reqwest::Response) -> String {
+    r.headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// Input a route cannot take is answered as that route answers failures, with a 4xx: pages with the
+/// HTML error page (or their own page), the API with its JSON error; never a 500, never axum's
+/// plain-text rejection. Every templated route is tried with invalid UTF-8 in its path; a NUL
+/// character, which PostgreSQL cannot hold, is refused in addresses, forms and JSON bodies alike.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_gets_a_4xx_page_or_json_error_of_its_route_on_every_engine() {
+    for db in caucus_testkit::databases().await {
+        let s = Server::start(&db.url).await;
+        let engine = db.engine;
+        let (email, _) = &s.logins[&Role::ClpSecretary];
+        let account = account_store::by_email(&s.app.store, email)
+            .await
+            .unwrap()
+            .unwrap();
+        let session = caucus_app::accounts::start_session(&s.app, account.id, None)
+            .await
+            .unwrap();
+        let cookie = format!("caucus_session={}", session.token);
+        let token = s.log_in(Role::ClpSecretary).await;
+
+        // A search of 50,000 characters: the search page, 400, saying how long a search may be,
+        // its box holding no more than that.
+        let long = "a".repeat(50_000);
+        let r = s
+            .client
+            .get(s.url(&format!("/members?q={long}")))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{engine}");
+        assert!(content_type(&r).starts_with("text/html"), "{engine}");
+        let html = r.text().await.unwrap();
+        assert!(html.contains("Find a member"), "{engine}: {html}");
+        assert!(html.contains("at most 100 characters"), "{engine}: {html}");
+        assert!(html.contains("maxlength=\"100\""), "{engine}: {html}");
+        assert!(
+            !html.contains(&"a".repeat(101)),
+            "{engine}: the whole text echoed"
+        );
+        // Too short is the same page and status.
+        let r = s
+            .client
+            .get(s.url("/members?q=a"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{engine}");
+        assert!(r.text().await.unwrap().contains("at least two"), "{engine}");
+
+        // A form without its CSRF field: the error page, 400, and the session is untouched.
+        let r = s
+            .client
+            .post(s.url("/logout"))
+            .header("cookie", &cookie)
+            .form(&[("other", "x")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{engine}");
+        assert!(content_type(&r).starts_with("text/html"), "{engine}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("The form could not be read") && html.contains("csrf"),
+            "{engine}: {html}"
+        );
+        let r = s
+            .client
+            .get(s.url("/"))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{engine}");
+        // Nor is a login form without its fields, or a form that is not a form, a plain-text answer.
+        for (content, body) in [
+            ("application/x-www-form-urlencoded", ""),
+            ("application/json", "{}"),
+        ] {
+            let r = s
+                .client
+                .post(s.url("/login"))
+                .header("content-type", content)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{engine}: {content}");
+            assert!(content_type(&r).starts_with("text/html"), "{engine}");
+        }
+
+        // Invalid UTF-8 in the path of every page route that takes one: the error page, 400, with
+        // or without a session (nothing is read before the address is).
+        let templated: Vec<_> = caucus_web::page_routes()
+            .into_iter()
+            .filter(|r| r.path.contains('{'))
+            .collect();
+        assert!(templated.len() > 5, "{templated:?}");
+        for route in &templated {
+            let path = filled(route.path, "%FF");
+            for with_session in [true, false] {
+                let mut req = s.client.request(
+                    reqwest::Method::from_bytes(route.method.as_bytes()).unwrap(),
+                    s.url(&path),
+                );
+                if with_session {
+                    req = req.header("cookie", &cookie);
+                }
+                if route.method == "POST" {
+                    req = req.form(&[("csrf", session.csrf_token.as_str())]);
+                }
+                let r = req.send().await.unwrap();
+                let at = format!("{engine}: {} {path}", route.method);
+                assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{at}");
+                assert!(content_type(&r).starts_with("text/html"), "{at}");
+                let html = r.text().await.unwrap();
+                assert!(
+                    html.contains("The address could not be read"),
+                    "{at}: {html}"
+                );
+            }
+        }
+
+        // The same in every API route that takes a path parameter, and a parameter of the wrong
+        // kind: the API's JSON error, 400.
+        let doc: Value = s
+            .client
+            .get(s.url("/api/openapi.json"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let mut tried = 0;
+        for (template, item) in doc["paths"].as_object().unwrap() {
+            if !template.contains('{') {
+                continue;
+            }
+            for method in item.as_object().unwrap().keys() {
+                let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+                for value in ["%FF", "%E2%82"] {
+                    let path = filled(template, value);
+                    let r = s
+                        .client
+                        .request(method.clone(), s.url(&path))
+                        .bearer_auth(&token)
+                        .header("if-match", "\"1\"")
+                        .json(&json!({}))
+                        .send()
+                        .await
+                        .unwrap();
+                    let at = format!("{engine}: {method} {path}");
+                    assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{at}");
+                    assert_eq!(content_type(&r), "application/json", "{at}");
+                    let v: Value = r.json().await.unwrap();
+                    assert_eq!(v["error"]["code"], "bad_request", "{at}: {v}");
+                    tried += 1;
+                }
+            }
+        }
+        assert!(tried >= 8, "{tried}");
+        // A NUL character, which PostgreSQL refuses to store or compare: 400 before it gets there.
+        for path in [
+            "/api/v1/members/a%00b",
+            "/api/v1/units/a%00b/members",
+            "/api/v1/audit?actor=a%00b",
+        ] {
+            let (status, v) = s.get(path, &token).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{engine}: {path}: {v}");
+            assert_eq!(v["error"]["code"], "bad_request", "{engine}: {path}: {v}");
+        }
+        for path in ["/members/a%00b", "/units/a%00b", "/members?q=ab%00c"] {
+            let r = s
+                .client
+                .get(s.url(path))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{engine}: {path}");
+            assert!(
+                content_type(&r).starts_with("text/html"),
+                "{engine}: {path}"
+            );
+        }
+        let r = s.client.get(s.url("/login")).send().await.unwrap();
+        let login_csrf = set_cookie(&r, "caucus_login_csrf").unwrap();
+        let r = s
+            .client
+            .post(s.url("/login"))
+            .header("cookie", format!("caucus_login_csrf={login_csrf}"))
+            .form(&[
+                ("csrf", login_csrf.as_str()),
+                ("email", "a\0b@test.invalid"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{engine}");
+        assert!(r.text().await.unwrap().contains("NUL"), "{engine}");
+        let r = s
+            .client
+            .post(s.url("/api/v1/session"))
+            .json(&json!({"email": "a\u{0}b@test.invalid", "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{engine}");
+        let v: Value = r.json().await.unwrap();
+        assert_eq!(v["error"]["code"], "bad_request", "{engine}: {v}");
+        let (status, v) = s.get("/api/v1/ballots/not-a-number/result", &token).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{engine}: {v}");
+        assert_eq!(v["error"]["code"], "bad_request", "{engine}: {v}");
         s.stop().await;
     }
 }

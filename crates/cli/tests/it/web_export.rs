@@ -162,3 +162,127 @@ async fn the_unit_list_downloads_as_csv_for_entitled_roles_and_is_refused_with_r
         s.stop().await;
     }
 }
+
+/// Whether a CSV cell would be read as a formula by a spreadsheet (OWASP's CSV Injection page).
+fn formula(cell: &str) -> bool {
+    cell.starts_with(['=', '+', '-', '@', '\t', '\r'])
+}
+
+/// Every cell of a CSV text (its `#` watermark line skipped), each row as its cells.
+fn cells(text: &str) -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes())
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_fields_are_formulas_is_listed_as_text_by_the_cli_and_the_web_on_every_engine(
+) {
+    use crate::support::ok;
+    for db in caucus_testkit::databases().await {
+        let s = Server::start(&db.url).await;
+        let clp = s.places.clp.clone();
+        let postcode = caucus_store::members::by_number(&s.app.store, &s.places.in_branch)
+            .await
+            .unwrap()
+            .unwrap()
+            .row
+            .postcode;
+        // One member whose every free-text field is a formula, and a rejected row whose number is.
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("formulas.csv");
+        std::fs::write(
+            &file,
+            format!(
+                "membership_number,given_name,family_name,email,phone,date_of_birth,address_line1,\
+                 address_line2,town,postcode,joined_on,status,rate,payment_method,paid_up_until,\
+                 registered_to_vote,trade_union\n\
+                 L9900001,\"=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\",+SUM(A1:A2),-x@example.org,\
+                 +44 7700 900123,1980-01-01,@cmd,-2+3,=1+1,{postcode},2020-01-01,active,standard,\
+                 direct_debit,2027-01-01,true,\n\
+                 =cmd|' /C calc'!A0,Ann,Lee,,,1980-01-01,1 Road,,Town,NOT A PC,2020-01-01,active,\
+                 standard,direct_debit,2027-01-01,true,\n"
+            ),
+        )
+        .unwrap();
+        let rejects = dir.path().join("rejects.csv");
+        ok(
+            &db.url,
+            &[
+                "import",
+                "members",
+                file.to_str().unwrap(),
+                "--rejects",
+                rejects.to_str().unwrap(),
+            ],
+        );
+        let rejected = cells(&std::fs::read_to_string(&rejects).unwrap());
+        assert_eq!(rejected.len(), 2, "{}: {rejected:?}", db.engine);
+        assert_eq!(rejected[1][1], "'=cmd|' /C calc'!A0", "{}", db.engine);
+
+        // The command line's list and the web's download: the member is there, every formula
+        // shown as text, and no cell of either starts as a formula would.
+        let out = dir.path().join("list.csv");
+        ok(
+            &db.url,
+            &[
+                "export",
+                "members",
+                "--unit",
+                &clp,
+                "--as",
+                "secretary@example.org",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+        );
+        let cli = std::fs::read_to_string(&out).unwrap();
+        let secretary = page_session(&s, Role::ClpSecretary).await;
+        let r = s
+            .client
+            .get(s.url(&format!("/units/{clp}/members.csv")))
+            .header("cookie", format!("caucus_session={secretary}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", db.engine);
+        let web = r.text().await.unwrap();
+        for (source, text) in [("cli", &cli), ("web", &web)] {
+            let rows = cells(text);
+            assert_eq!(
+                rows[0],
+                caucus_app::member_export::COLUMNS,
+                "{source} {}",
+                db.engine
+            );
+            let row = rows
+                .iter()
+                .find(|r| r[0] == "L9900001")
+                .unwrap_or_else(|| panic!("{source} {}: L9900001 is not listed", db.engine));
+            assert_eq!(
+                row[1..8],
+                [
+                    "'=HYPERLINK(\"http://x\",\"y\")",
+                    "'+SUM(A1:A2)",
+                    "'-x@example.org",
+                    "'+44 7700 900123",
+                    "'@cmd",
+                    "'-2+3",
+                    "'=1+1",
+                ],
+                "{source} {}",
+                db.engine
+            );
+            for r in &rows {
+                for cell in r {
+                    assert!(!formula(cell), "{source} {}: {cell:?}", db.engine);
+                }
+            }
+        }
+        s.stop().await;
+    }
+}

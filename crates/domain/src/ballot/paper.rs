@@ -28,6 +28,29 @@ pub fn check_marks(marks: &[usize], candidates: usize, marking: Marking) -> Resu
     }
 }
 
+/// A ranked paper's preferences as the voter numbered them: position `i` holds the candidate given
+/// preference `i + 1`, or `None` where that preference was left empty. A paper must start at 1 and
+/// have no gaps (empty preferences may only follow the last one used), so a paper whose first
+/// preference is empty is refused, never read as if its second were its first.
+pub fn ranked_marks(preferences: &[Option<usize>]) -> Result<Vec<usize>, String> {
+    let used = preferences
+        .iter()
+        .rposition(Option::is_some)
+        .map_or(0, |i| i + 1);
+    if let Some(gap) = preferences[..used].iter().position(Option::is_none) {
+        let next = preferences[gap..used]
+            .iter()
+            .position(Option::is_some)
+            .map_or(used, |i| gap + i);
+        return Err(format!(
+            "preference {} is marked but preference {} is not: a paper must start at 1 and have no gaps",
+            next + 1,
+            gap + 1
+        ));
+    }
+    Ok(preferences[..used].iter().flatten().copied().collect())
+}
+
 /// The marks as stored: 1-based candidate numbers separated by spaces, as a BLT ballot line has them.
 pub fn encode(marks: &[usize]) -> String {
     marks
@@ -126,6 +149,23 @@ mod tests {
         assert_eq!(
             check_marks(&[3], 3, Marking::Any).unwrap_err(),
             "there is no candidate 4"
+        );
+    }
+
+    #[test]
+    fn a_ranked_paper_starts_at_one_and_has_no_gaps() {
+        assert_eq!(
+            ranked_marks(&[Some(2), Some(0), None, None]).unwrap(),
+            vec![2, 0]
+        );
+        assert_eq!(ranked_marks(&[None, None]).unwrap(), Vec::<usize>::new());
+        assert_eq!(
+            ranked_marks(&[None, Some(1)]).unwrap_err(),
+            "preference 2 is marked but preference 1 is not: a paper must start at 1 and have no gaps"
+        );
+        assert_eq!(
+            ranked_marks(&[Some(0), None, None, Some(2)]).unwrap_err(),
+            "preference 4 is marked but preference 2 is not: a paper must start at 1 and have no gaps"
         );
     }
 

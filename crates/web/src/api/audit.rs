@@ -16,6 +16,7 @@ use crate::error::{ApiError, ErrorBody};
 use crate::AppState;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// Only entries by this actor, e.g. `account:12` or `cli`.
     pub actor: Option<String>,
@@ -123,7 +124,10 @@ pub struct AccessEntryBody {
     pub actor: String,
     pub action: String,
     pub subject: String,
-    /// What allowed the read, as JSON.
+    /// `allowed`; `refused` by the access policy (the reader was told 403, or 404 for a member they
+    /// may not know exists); or `not_found` (no such member, or a search that found no one).
+    pub outcome: String,
+    /// What allowed the read (`allowed_by`) or refused it (`refused_by`), as JSON.
     pub detail: serde_json::Value,
 }
 
@@ -134,7 +138,7 @@ pub struct AccessPage {
     pub next: Option<String>,
 }
 
-/// The access log (who read which member's record), newest first (auditors only).
+/// The access log (who read, or tried to read, which member's record), newest first (auditors only).
 #[utoipa::path(
     get,
     path = "/api/v1/access-log",
@@ -142,7 +146,7 @@ pub struct AccessPage {
     params(LogQuery),
     security(("bearer" = ["read:audit"])),
     responses(
-        (status = 200, description = "A page of reads", body = AccessPage),
+        (status = 200, description = "A page of reads and refused attempts", body = AccessPage),
         (status = 400, description = "Bad date, cursor or limit", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "Refused, with reasons", body = ErrorBody),
@@ -167,6 +171,7 @@ pub async fn access(
                 actor: r.actor,
                 action: r.action,
                 subject: r.subject,
+                outcome: r.outcome,
             })
             .collect(),
         next: page.next.map(|n| n.to_string()),

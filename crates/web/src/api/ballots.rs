@@ -1,6 +1,6 @@
 //! `GET /api/v1/ballots/{id}/result` (the count as SPEC 5.4's JSON, with the turnout) and
 //! `GET /api/v1/ballots/{id}/ballots.blt` (the anonymised papers that recount to it).
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::Path;
 use crate::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]

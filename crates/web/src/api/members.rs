@@ -1,8 +1,10 @@
 //! `GET /api/v1/members/{number}`, `.../history` and `.../eligibility?for=`: a member's record, its
 //! history and an eligibility decision with reasons. Each read is authorised and, unless the reader
-//! is the member, logged by the use case.
+//! is the member, logged by the use case (a refused one too). A member the caller may not read is
+//! answered as one that does not exist (404, the same body); a caller who may read no member at all
+//! is refused (403) whatever the number.
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -14,6 +16,7 @@ use crate::api::rejected;
 use crate::api::units::{DecisionBody, UnitItem};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, ReasonBody};
+use crate::extract::Path;
 use crate::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -70,8 +73,8 @@ pub struct MemberRecord {
     responses(
         (status = 200, description = "The member; the ETag is the record's version", body = MemberRecord),
         (status = 401, description = "No live token", body = ErrorBody),
-        (status = 403, description = "Refused, with reasons", body = ErrorBody),
-        (status = 404, description = "No such member", body = ErrorBody),
+        (status = 403, description = "The caller may read no member's record at all, with reasons (whatever the number)", body = ErrorBody),
+        (status = 404, description = "No such member, or one the caller may not read: the same answer, so it never says the member exists", body = ErrorBody),
     )
 )]
 pub async fn show(
@@ -158,8 +161,8 @@ pub struct MemberHistory {
     responses(
         (status = 200, description = "The history", body = MemberHistory),
         (status = 401, description = "No live token", body = ErrorBody),
-        (status = 403, description = "Refused, with reasons", body = ErrorBody),
-        (status = 404, description = "No such member", body = ErrorBody),
+        (status = 403, description = "The caller may read no member's record at all, with reasons (whatever the number)", body = ErrorBody),
+        (status = 404, description = "No such member, or one the caller may not read: the same answer, so it never says the member exists", body = ErrorBody),
     )
 )]
 pub async fn history(
@@ -194,6 +197,7 @@ pub async fn history(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EligibilityQuery {
     /// attend_branch_meeting, vote_at_branch_meeting, attend_clp_meeting, hold_office, or
     /// ballot:KIND (leadership, parliamentary_selection, local_selection, trigger, nec, meeting,
@@ -228,8 +232,8 @@ pub struct EligibilityBody {
         (status = 200, description = "The decision with its reasons", body = EligibilityBody),
         (status = 400, description = "Unknown question or bad date", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
-        (status = 403, description = "Refused, with reasons", body = ErrorBody),
-        (status = 404, description = "No such member", body = ErrorBody),
+        (status = 403, description = "The caller may read no member's record at all, with reasons (whatever the number)", body = ErrorBody),
+        (status = 404, description = "No such member, or one the caller may not read: the same answer, so it never says the member exists", body = ErrorBody),
     )
 )]
 pub async fn eligibility(

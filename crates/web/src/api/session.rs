@@ -1,6 +1,5 @@
 //! `POST /api/v1/session` (log in, get a bearer token), `DELETE /api/v1/session` (revoke it) and
 //! `GET /api/v1/me` (who the token belongs to, with their grants).
-use axum::extract::rejection::JsonRejection;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::Json;
@@ -10,9 +9,9 @@ use std::net::SocketAddr;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
-use crate::api::rejected;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::JsonBody;
 use crate::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -49,9 +48,8 @@ pub struct CreateSessionResponse {
 pub async fn create(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    body: Result<Json<CreateSessionRequest>, JsonRejection>,
+    JsonBody(req): JsonBody<CreateSessionRequest>,
 ) -> Result<(StatusCode, Json<CreateSessionResponse>), ApiError> {
-    let Json(req) = body.map_err(rejected)?;
     let address = peer.ip().to_string();
     let account_id = accounts::log_in(
         &state.app,

@@ -2,8 +2,7 @@
 //! and an effective date. The caller sends the version it read (`If-Match`, from the member's
 //! `ETag` or `version`): without it the answer is 428, with a stale one 409; the policy refuses with
 //! 403, the party's rules with 422, each with reasons naming their clauses.
-use axum::extract::rejection::JsonRejection;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -17,6 +16,7 @@ use utoipa::ToSchema;
 use crate::api::rejected;
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody};
+use crate::extract::{JsonBody, Path};
 use crate::AppState;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -88,7 +88,7 @@ pub fn etag(version: i64) -> Option<HeaderValue> {
         (status = 400, description = "Malformed request, unknown status or reason, bad date", body = ErrorBody),
         (status = 401, description = "No live token", body = ErrorBody),
         (status = 403, description = "Refused by the access policy, with reasons", body = ErrorBody),
-        (status = 404, description = "No such member", body = ErrorBody),
+        (status = 404, description = "No such member, or one the caller may not read: the same answer, so it never says the member exists", body = ErrorBody),
         (status = 409, description = "The record changed since the version sent", body = ErrorBody),
         (status = 422, description = "Refused by the party's rules, with reasons and clauses", body = ErrorBody),
         (status = 428, description = "If-Match missing", body = ErrorBody),
@@ -99,9 +99,8 @@ pub async fn create(
     caller: ApiCaller,
     Path(number): Path<String>,
     headers: HeaderMap,
-    body: Result<Json<TransitionBody>, JsonRejection>,
+    JsonBody(b): JsonBody<TransitionBody>,
 ) -> Result<Response, ApiError> {
-    let Json(b) = body.map_err(rejected)?;
     let version = if_match(&headers)?;
     let to = MemberStatus::parse(&b.to).map_err(rejected)?;
     let reason = TransitionReason::parse(&b.reason).map_err(rejected)?;

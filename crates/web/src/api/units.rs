@@ -1,7 +1,7 @@
 //! `GET /api/v1/units`, `GET /api/v1/units/{code}` and `GET /api/v1/units/{code}/members` (the
 //! membership list with eligibility flags, for the roles entitled to it).
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::Json;
 use caucus_app::records::{self, ListedMember};
 use caucus_domain::decision::Decision;
@@ -13,6 +13,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::api::{cursor, limit, rejected};
 use crate::auth::ApiCaller;
 use crate::error::{ApiError, ErrorBody, ReasonBody};
+use crate::extract::Path;
 use crate::AppState;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -45,6 +46,7 @@ pub struct UnitPage {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UnitListQuery {
     /// Only units of this kind.
     pub kind: Option<String>,
@@ -177,6 +179,7 @@ pub struct MemberPage {
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     pub cursor: Option<String>,
     pub limit: Option<i64>,

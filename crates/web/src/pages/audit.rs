@@ -2,7 +2,7 @@
 //! both newest first, filtered by actor, subject and days, a page at a time. Anyone else is refused
 //! by the policy (403 with its reasons), as in the API.
 use askama::Template;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use caucus_app::audit_logs;
@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::{render, require_session, Layout};
 use crate::error::page_refusal;
+use crate::extract::Query;
 use crate::AppState;
 
 const PAGE: i64 = 50;
@@ -72,6 +73,8 @@ pub struct Row {
     actor: String,
     action: String,
     subject: String,
+    /// The access log's outcome (allowed, refused, not found); empty for audit events.
+    outcome: String,
     detail: String,
     hash: String,
 }
@@ -95,7 +98,10 @@ fn chain_line(v: Verification) -> (bool, String) {
     match v {
         Verification::Intact { events } => (
             true,
-            format!("Chain verified: all {events} events link and match their hashes."),
+            format!(
+                "Chain verified: all {events} events link and match their hashes, and every \
+                 member row matches the digest the chain recorded of it."
+            ),
         ),
         Verification::Broken { seq, problem } => {
             (false, format!("Chain broken at event {seq}: {problem}."))
@@ -128,6 +134,7 @@ pub async fn events(
                         actor: e.actor,
                         action: e.action,
                         subject: e.subject,
+                        outcome: String::new(),
                         detail: e.detail,
                         hash: e.hash.chars().take(16).collect(),
                     })
@@ -175,6 +182,7 @@ pub async fn access(
                         actor: r.actor,
                         action: r.action,
                         subject: r.subject,
+                        outcome: r.outcome.replace('_', " "),
                         detail: r.detail,
                         hash: String::new(),
                     })

@@ -4,11 +4,12 @@
 //! CSRF token; every decision comes from `caucus_app::ballots`.
 use super::Pages;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use caucus_app::ballots::{self, Ballot, NewBallotRequest};
 use caucus_app::AppError;
+use caucus_domain::ballot::paper;
 use caucus_domain::ballot::roll::words;
 use caucus_domain::ballot::spec::{BallotSpec, CountingMethod, Marking};
 use caucus_domain::ballot::BallotType;
@@ -19,6 +20,7 @@ use super::{error_page, render, require_session, Layout};
 use crate::api::units::DecisionBody;
 use crate::auth::{self, PageSession};
 use crate::error::page_refusal;
+use crate::extract::{Form, Path, Query};
 use crate::AppState;
 
 pub(super) fn pages(p: Pages) -> Pages {
@@ -398,17 +400,30 @@ struct ReceiptPage {
     receipt: String,
 }
 
-/// The marks of the vote form in the order given: `rank` fields (a preference each, in order) or
-/// `mark` fields (unordered choices), each a 1-based candidate number; empty ones are passed over.
+/// The marks of the vote form: `rank` fields (one per preference, in order, an empty one for a
+/// preference not used; a paper must start at 1 and have no gaps) or `mark` fields (unordered
+/// choices, empty ones passed over), each a 1-based candidate number.
 fn marks_from(fields: &[(String, String)]) -> Result<Vec<usize>, String> {
-    fields
+    let candidate = |v: &str| match v.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n - 1),
+        _ => Err(format!("'{v}' is not a candidate on this ballot")),
+    };
+    let preferences = fields
         .iter()
-        .filter(|(k, v)| (k == "rank" || k == "mark") && !v.trim().is_empty())
-        .map(|(_, v)| match v.trim().parse::<usize>() {
-            Ok(n) if n >= 1 => Ok(n - 1),
-            _ => Err(format!("'{v}' is not a candidate on this ballot")),
+        .filter(|(k, _)| k == "rank")
+        .map(|(_, v)| match v.trim() {
+            "" => Ok(None),
+            v => candidate(v).map(Some),
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut marks = paper::ranked_marks(&preferences)?;
+    for (_, v) in fields
+        .iter()
+        .filter(|(k, v)| k == "mark" && !v.trim().is_empty())
+    {
+        marks.push(candidate(v)?);
+    }
+    Ok(marks)
 }
 
 async fn vote(

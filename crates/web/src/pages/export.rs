@@ -2,13 +2,14 @@
 //! writes, for the logged-in account when the access policy entitles it to the unit's list, with the
 //! account's email in the watermark and the audit event. Refusals are a 403 page naming the reasons.
 use super::Pages;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use caucus_app::member_export::{export_members_as, Authority, Requester};
 
 use super::require_session;
 use crate::error::page_refusal;
+use crate::extract::Path;
 use crate::AppState;
 
 pub(super) fn pages(p: Pages) -> Pages {

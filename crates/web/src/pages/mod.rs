@@ -3,7 +3,7 @@
 //! (or, for the login form, against a cookie set with it). What a page shows comes from the same use
 //! cases as the API, so the access policy applies to both alike.
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, Path, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::handler::Handler;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
@@ -19,6 +19,7 @@ use std::net::SocketAddr;
 use crate::api::units::DecisionBody;
 use crate::auth::{self, PageSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{page_error, page_refusal, ReasonBody};
+use crate::extract::{Form, Path, Query};
 use crate::AppState;
 
 mod audit;
@@ -452,6 +453,7 @@ struct SearchResult {
 struct SearchPage {
     layout: Layout,
     query: String,
+    max_chars: usize,
     searched: bool,
     problem: Option<String>,
     results: Vec<SearchResult>,
@@ -490,15 +492,24 @@ async fn search(
                     })
                     .collect(),
             ),
-            Err(AppError::Invalid(why)) => (false, Some(why), Vec::new()),
+            Err(AppError::Invalid(why)) => (false, Some(sentence(&why)), Vec::new()),
             Err(e) => return page_refusal(e, &s),
         }
     };
+    // A search the use case refused is answered 400, with the form to try again; the box shows no
+    // more of the text than a search may hold.
+    let status = if problem.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let query = query.chars().take(records::MAX_SEARCH_CHARS).collect();
     render(
-        StatusCode::OK,
+        status,
         &SearchPage {
             layout: Layout::of("Find a member", &s),
             query,
+            max_chars: records::MAX_SEARCH_CHARS,
             searched,
             problem,
             results,

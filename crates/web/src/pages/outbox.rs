@@ -1,9 +1,10 @@
 //! The outbox, for admins: every message caucus has sent or will send, with its state, attempts and
 //! last error. With no SMTP server configured it is where mail waits (the admin passes it on); a
-//! message given up on after repeated errors can be put back in the queue.
+//! message given up on after repeated errors can be put back in the queue. A message holding a
+//! credential meant for its recipient only (a password-reset link) is shown with it redacted.
 use super::Pages;
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use caucus_app::mail;
@@ -11,6 +12,7 @@ use time::OffsetDateTime;
 
 use super::{render, require_session, session_for_form, CsrfForm, Layout};
 use crate::error::page_refusal;
+use crate::extract::{Form, Path};
 use crate::AppState;
 
 pub(super) fn pages(p: Pages) -> Pages {
@@ -24,6 +26,8 @@ struct Row {
     recipient: String,
     subject: String,
     body: String,
+    /// The body shown is the redacted copy of one holding a credential for the recipient only.
+    redacted: bool,
     status: &'static str,
     failed: bool,
     attempts: i64,
@@ -56,7 +60,7 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let smtp = state.mail.smtp;
     let rows = mails
         .into_iter()
-        .map(|m| Row {
+        .map(|mail::Shown { mail: m, redacted }| Row {
             id: m.id,
             created: when(m.created_at),
             status: match (m.status.as_str(), smtp) {
@@ -72,6 +76,7 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
             recipient: m.recipient,
             subject: m.subject,
             body: m.body,
+            redacted,
         })
         .collect();
     let mut response = render(
@@ -82,7 +87,7 @@ async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
             rows,
         },
     );
-    // Reset links are secrets: keep the page out of caches.
+    // Mail is personal data, whatever was redacted: keep the page out of caches.
     response
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

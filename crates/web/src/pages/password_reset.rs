@@ -3,7 +3,7 @@
 //! has a session yet, so their CSRF token is a double-submit cookie, as on the login form.
 use super::Pages;
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, Query, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::Response;
 use caucus_app::{accounts, password_reset, AppError};
@@ -13,6 +13,7 @@ use std::net::SocketAddr;
 use super::{render, sentence, Layout};
 use crate::auth;
 use crate::error::page_error;
+use crate::extract::{Form, Query};
 use crate::AppState;
 
 const CSRF_COOKIE: &str = "caucus_reset_csrf";

@@ -3,7 +3,7 @@
 //! threshold and whether the recall is triggered, with the clause.
 use super::Pages;
 use askama::Template;
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use caucus_app::recalls;
@@ -13,6 +13,7 @@ use super::ballots::{field, session_for_post};
 use super::{render, require_session, Layout};
 use crate::api::units::DecisionBody;
 use crate::error::page_refusal;
+use crate::extract::{Form, Path, Query};
 use crate::AppState;
 
 pub(super) fn pages(p: Pages) -> Pages {

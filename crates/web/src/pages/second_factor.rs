@@ -6,7 +6,7 @@
 //! (a new secret, confirmed by the same form), each after the current code or a recovery code.
 use super::Pages;
 use askama::Template;
-use axum::extract::{ConnectInfo, Form, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use caucus_app::{accounts, second_factor, AppError};
@@ -16,6 +16,7 @@ use std::net::SocketAddr;
 use super::{error_page, render, Layout};
 use crate::auth::{self, SESSION_COOKIE};
 use crate::error::page_error;
+use crate::extract::Form;
 use crate::AppState;
 
 pub const PATH: &str = "/account/second-factor";

@@ -1,7 +1,7 @@
 //! The settings page for API tokens: make one (its secret shown once, on the answer to the form),
 //! list one's own, revoke one. Scopes beyond the owner's roles are refused with the reason.
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use caucus_app::api_tokens::{self, TokenRequest, MAX_TOKEN_DAYS};
@@ -12,6 +12,7 @@ use time::OffsetDateTime;
 use super::{render, require_session, session_for_form, CsrfForm, Layout};
 use crate::auth::PageSession;
 use crate::error::{page_refusal, ReasonBody};
+use crate::extract::{Form, Path};
 use crate::AppState;
 
 pub struct TokenLine {

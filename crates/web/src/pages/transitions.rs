@@ -1,7 +1,7 @@
 //! The form on a member's page that records a change of status, for the roles the policy lets
 //! change it. It posts the version the page showed, so a change made meanwhile is refused (409)
 //! rather than overwritten; the rules' refusals come back with their reasons and clauses.
-use axum::extract::{Form, Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use caucus_app::members::TransitionRequest;
@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use super::{session_for_form, CsrfForm};
 use crate::error::page_refusal;
+use crate::extract::{Form, Path};
 use crate::AppState;
 
 /// What the form needs to be drawn: shown only when the policy allows the reader to use it.

@@ -10,8 +10,9 @@
 //! To add a page route: one `.get`/`.post` line in the route table (crates/web/src/pages), and one
 //! arm in `cases` below, keyed by the method and the path as the router spells it.
 use super::{
-    add_expired, audits, everyone, hold, lists_branch, lists_clp, lists_la, reads_elsewhere,
-    reads_in_branch, reads_petition, runs_clp_ballots, runs_la_ballots, Held, EXPIRED_EMAIL,
+    add_expired, audits, everyone, hides_elsewhere, hold, lists_branch, lists_clp, lists_la,
+    reads_elsewhere, reads_in_branch, reads_petition, reads_some, runs_clp_ballots,
+    runs_la_ballots, Held, EXPIRED_EMAIL,
 };
 use crate::web::{hidden_csrf, set_cookie, Server, PASSWORD};
 use caucus_domain::policy::Role;
@@ -60,6 +61,9 @@ struct Case {
     form: Vec<(&'static str, String)>,
     csrf: Csrf,
     allowed: fn(Role) -> bool,
+    /// The roles answered 404 rather than `denied`: a member they may not read is, to those who
+    /// may read some members, not there.
+    hidden: Option<fn(Role) -> bool>,
     /// Whether an account whose only grant has expired gets the allowed answer.
     expired: bool,
     /// What such an account gets instead of the denied answer, where that differs.
@@ -84,6 +88,7 @@ impl Case {
             form: Vec::new(),
             csrf: Csrf::Session,
             allowed: everyone,
+            hidden: None,
             expired: true,
             expired_denied: None,
             ok: st(200),
@@ -99,6 +104,12 @@ impl Case {
     fn only(mut self, allowed: fn(Role) -> bool) -> Case {
         self.allowed = allowed;
         self.expired = false;
+        self
+    }
+
+    /// These roles, when not let by, are told the member is not there (404).
+    fn hidden_from(mut self, roles: fn(Role) -> bool) -> Case {
+        self.hidden = Some(roles);
         self
     }
 
@@ -156,10 +167,14 @@ impl Case {
             Who::Expired if self.expired => (&self.ok, true),
             Who::Expired => (self.expired_denied.as_ref().unwrap_or(&self.denied), false),
             Who::Role(r) if (self.allowed)(r) => (&self.ok, true),
+            Who::Role(r) if self.hidden.is_some_and(|h| h(r)) => (&NOT_THERE, false),
             Who::Role(_) => (&self.denied, false),
         }
     }
 }
+
+/// What a reader is told of a member they may not read.
+static NOT_THERE: Answer = Answer::Status(StatusCode::NOT_FOUND);
 
 fn admin(r: Role) -> bool {
     r == Role::Admin
@@ -230,12 +245,17 @@ fn cases(key: &str, s: &Server, h: &Held, surname: &str, version: i64) -> Option
                 .reveals(n),
             Case::new("another unit's member", format!("/members/{}", p.outside))
                 .only(reads_elsewhere)
+                .hidden_from(hides_elsewhere)
                 .reveals(&p.outside),
-            Case::new("no such member", "/members/NO-SUCH-MEMBER").ok(st(404)),
+            // Not there to every reader of members; refused (403) alike to the rest, so the
+            // answer never tells them whether a number exists.
+            Case::new("no such member", "/members/NO-SUCH-MEMBER")
+                .only(reads_some)
+                .ok(st(404)),
         ],
         "POST /members/{number}/transitions" => vec![
             refused_change("own unit's member", n),
-            refused_change("another unit's member", &p.outside),
+            refused_change("another unit's member", &p.outside).hidden_from(hides_elsewhere),
         ],
         "GET /settings/tokens" => vec![Case::new("tokens", "/settings/tokens")],
         // A token may carry only scopes the asker's grants could use: reading the audit log is
