@@ -3,23 +3,23 @@
 //! keep a receipt, the officer closes and counts it with the counting engine and publishes the
 //! result with the anonymised papers as a BLT file that `caucus count` recounts to the same result.
 //! The vote's audit event records only that the member voted: never the paper or its receipt.
-use crate::member_history::{history, RecordDates};
-use crate::records::find_unit;
+use crate::register::member_history::{history, RecordDates};
+use crate::register::records::find_unit;
 use crate::{App, AppError, Result};
 use caucus_counting::{count, parse, report, CountOptions, Method};
-use caucus_domain::ballot::paper::{self, Published, RECEIPT_ALPHABET};
-use caucus_domain::ballot::roll::{self, Window};
-use caucus_domain::ballot::spec::{BallotSpec, CountingMethod};
-use caucus_domain::ballot::BallotType;
+use caucus_domain::access::policy::{can, Action, Actor, Resource};
+use caucus_domain::ballots::paper::{self, Published, RECEIPT_ALPHABET};
+use caucus_domain::ballots::roll::{self, Window};
+use caucus_domain::ballots::spec::{BallotSpec, CountingMethod};
+use caucus_domain::ballots::BallotType;
 use caucus_domain::decision::{Decision, Reason};
 use caucus_domain::offices::OfficeKind;
-use caucus_domain::policy::{can, Action, Actor, Resource};
-use caucus_domain::unit::UnitKind;
+use caucus_domain::organisation::unit::UnitKind;
 use caucus_store::audit::{self, digest, NewEvent};
 use caucus_store::ballots::{self as store, BallotRow, NewBallot, RollRow};
-use caucus_store::member_batches::status_histories;
-use caucus_store::members::{self, StatusRow};
-use caucus_store::units::{self, Unit};
+use caucus_store::organisation::units::{self, Unit};
+use caucus_store::register::member_batches::status_histories;
+use caucus_store::register::members::{self, StatusRow};
 use rand::Rng;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -207,7 +207,8 @@ pub async fn create(app: &App, actor: &Actor, req: &NewBallotRequest) -> Result<
     )
     .await?;
     if !candidate_members.is_empty() {
-        caucus_store::groups::set_candidate_members(&mut tx, id, &candidate_members).await?;
+        caucus_store::offices::groups::set_candidate_members(&mut tx, id, &candidate_members)
+            .await?;
     }
     audit::append(&mut tx, event(app, actor, &unit, "ballot.create", format!("ballot:{id}"), serde_json::json!({
             "title": spec.title.trim(), "kind": spec.kind.as_str(), "method": spec.method.as_str(),
@@ -360,7 +361,7 @@ async fn judge_roll(app: &App, b: &Ballot) -> Result<Vec<RollRow>> {
 /// A group leader election's roll: everyone who has ever sat in the group, judged on whether they
 /// sat in it on the freeze date and on the ballot type's freeze rules.
 async fn judge_group_roll(app: &App, b: &Ballot) -> Result<Vec<RollRow>> {
-    let people = caucus_store::groups::ever_seated(&app.store, b.unit.id).await?;
+    let people = caucus_store::offices::groups::ever_seated(&app.store, b.unit.id).await?;
     let ids: Vec<i64> = people.iter().map(|p| p.member_id).collect();
     let mut transitions = status_histories(&app.store, &ids).await?;
     let freeze = b.row.freeze_on;
@@ -693,7 +694,7 @@ pub async fn publish_from(
     .await?;
     if b.kind.fills_office() {
         let winner = winner_of(app, &mut tx, &b).await?;
-        crate::groups::install_leader(
+        crate::offices::groups::install_leader(
             app,
             &mut tx,
             &actor_name(actor),
@@ -722,11 +723,12 @@ async fn winner_of(app: &App, tx: &mut caucus_store::Tx, b: &Ballot) -> Result<m
         .iter()
         .position(|c| c == elected)
         .ok_or_else(|| AppError::Invalid(format!("the winner {elected} is not a candidate")))?;
-    let member_id = caucus_store::groups::candidate_member(tx, b.row.id, position as i64 + 1)
-        .await?
-        .ok_or_else(|| {
-            AppError::Invalid(format!("the candidate {elected} has no member record"))
-        })?;
+    let member_id =
+        caucus_store::offices::groups::candidate_member(tx, b.row.id, position as i64 + 1)
+            .await?
+            .ok_or_else(|| {
+                AppError::Invalid(format!("the candidate {elected} has no member record"))
+            })?;
     let number = members::number_of(&app.store, member_id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("member {member_id}")))?;
@@ -790,7 +792,7 @@ pub async fn roll_of(app: &App, actor: &Actor, id: i64) -> Result<(Ballot, Vec<R
     let b = find(app, id).await?;
     let why = authorise(app, actor, &b.unit).await?;
     let lines = store::roll(&app.store, id).await?;
-    crate::records::log_read(
+    crate::register::records::log_read(
         app,
         actor,
         "read_ballot_roll",

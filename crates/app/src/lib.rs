@@ -2,36 +2,17 @@
 //! validates its input, writes in one transaction and appends the audit event in that transaction.
 //! Errors are `AppError`: a plain sentence for the user, with the storage detail behind it for logs.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
-
-pub mod access_log;
-pub mod accounts;
-pub mod api_tokens;
-pub mod audit_logs;
-pub mod audit_witness;
+pub mod access;
+pub mod audit;
 pub mod ballots;
 pub mod clock;
 pub mod csv_lines;
 pub mod csv_out;
-pub mod dashboard;
-pub mod geography_import;
-pub mod groups;
-pub mod list_cache;
-pub mod mail;
-pub mod member_export;
-pub mod member_history;
-pub mod member_import;
-pub mod members;
-pub mod membership_check;
-pub mod names;
 pub mod offices;
-pub mod password_reset;
+pub mod ops;
+pub mod organisation;
 pub mod progress;
-pub mod reallocate;
-pub mod recalls;
-pub mod records;
-pub mod second_factor;
-pub mod transitions;
-pub mod unit_names;
+pub mod register;
 
 use caucus_domain::decision::Decision;
 use caucus_domain::rulebook::{Rulebook, RulebookError};
@@ -95,9 +76,9 @@ pub struct App {
     pub store: Store,
     pub rules: Rulebook,
     pub clock: Clock,
-    pub access_log: access_log::AccessLog,
+    pub access_log: access::access_log::AccessLog,
     /// Membership-list pages kept while the register is unchanged.
-    pub lists: list_cache::ListCache,
+    pub lists: register::list_cache::ListCache,
     /// The file that witnesses the audit chain's head (`audit_witness`), which verifying the chain
     /// reads; `None` when the operator keeps none.
     pub audit_witness: Option<std::path::PathBuf>,
@@ -109,8 +90,8 @@ impl App {
             store,
             rules,
             clock,
-            access_log: access_log::AccessLog::default(),
-            lists: list_cache::ListCache::default(),
+            access_log: access::access_log::AccessLog::default(),
+            lists: register::list_cache::ListCache::default(),
             audit_witness: None,
         }
     }

@@ -2,21 +2,24 @@
 //! checked against the member's eligibility to hold office (and, for an interim officer, who may
 //! appoint and until when), then written with its audit event; a unit's officers are checked against
 //! the gender rules, and a branch's delegate entitlement is computed from its membership.
-use crate::members::history;
-use crate::records::find_unit;
+pub mod groups;
+pub mod recalls;
+
+use crate::register::members::history;
+use crate::register::records::find_unit;
 use crate::{App, AppError, Result};
 use caucus_domain::decision::Decision;
-use caucus_domain::delegates::{gc_delegates, DelegateCount};
-use caucus_domain::eligibility::hold_office;
+use caucus_domain::offices::delegates::{gc_delegates, DelegateCount};
 use caucus_domain::offices::{
     branch_officers_gender, check_interim_appointment, clp_executive_gender, Gender, OfficeKind,
     Officeholder,
 };
-use caucus_domain::unit::UnitKind;
+use caucus_domain::organisation::unit::UnitKind;
+use caucus_domain::register::eligibility::hold_office;
 use caucus_store::audit::{self, digest, NewEvent};
-use caucus_store::members;
 use caucus_store::offices::{self, Held, OfficeRow};
-use caucus_store::units::Unit;
+use caucus_store::organisation::units::Unit;
+use caucus_store::register::members;
 use caucus_store::Tx;
 use std::collections::HashMap;
 use time::Date;

@@ -5,11 +5,11 @@
 //! alone, counted by `reference_line` (each of `\n`, `\r\n` and a lone `\r` is one break).
 #![allow(clippy::unwrap_used)]
 
-use caucus_app::geography_import::{import_geography, GeographyOptions};
-use caucus_app::member_import::{import_members, ImportOptions, ImportSummary, COLUMNS};
+use caucus_app::organisation::geography_import::{import_geography, GeographyOptions};
+use caucus_app::register::member_import::{import_members, ImportOptions, ImportSummary, COLUMNS};
 use caucus_app::{App, Clock, NoProgress, Progress};
 use caucus_domain::rulebook::Rulebook;
-use caucus_store::{imports, members, Store};
+use caucus_store::{register::imports, register::members, Store};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};

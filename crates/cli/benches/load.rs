@@ -7,14 +7,14 @@
 //! Prints throughput, p50, p99 and the slowest request for each. The clients run on the same machine
 //! as the server, so the figures include their share of the CPU. The unit page is the same page each
 //! time, so after the first request its list comes from the pages the app keeps while the register
-//! is unchanged (`caucus_app::list_cache`); authorising the reader and logging the read are still done
+//! is unchanged (`caucus_app::register::list_cache`); authorising the reader and logging the read are still done
 //! on every request. A page worked out afresh costs about three times the server's CPU.
 //!
 //! Run by hand: `cargo bench -p caucus --bench load`. LOAD_MEMBERS (20000), LOAD_CLIENTS (64) and
 //! LOAD_SECONDS (20 per phase) change the defaults; LOAD_DIR keeps the demo there to reuse.
 #![allow(clippy::unwrap_used)]
 
-use caucus_store::{geography, members, units, Store};
+use caucus_store::{organisation::geography, organisation::units, register::members, Store};
 use rand::{Rng, SeedableRng};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -126,7 +126,7 @@ fn totp(secret: &str, steps_ahead: u64) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_secs();
-    caucus_app::accounts::totp_code(secret, now + 30 * steps_ahead).unwrap()
+    caucus_app::access::accounts::totp_code(secret, now + 30 * steps_ahead).unwrap()
 }
 
 fn cookie(r: &reqwest::Response, name: &str) -> String {

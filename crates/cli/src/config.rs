@@ -194,8 +194,8 @@ impl Kind {
             Kind::Address => text
                 .rsplit_once(':')
                 .is_some_and(|(host, port)| !host.is_empty() && port.parse::<u16>().is_ok()),
-            Kind::SmtpUrl => caucus_app::mail::Mailer::check_url(&text).is_ok(),
-            Kind::Mailbox => caucus_app::mail::check_sender(&text).is_ok(),
+            Kind::SmtpUrl => caucus_app::ops::mail::Mailer::check_url(&text).is_ok(),
+            Kind::Mailbox => caucus_app::ops::mail::check_sender(&text).is_ok(),
             Kind::WebUrl => {
                 (text.starts_with("https://") || text.starts_with("http://"))
                     && !text.contains(char::is_whitespace)

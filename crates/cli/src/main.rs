@@ -15,7 +15,7 @@ mod progress_bar;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use anyhow::Context as _;
-use caucus_app::audit_witness::Witness;
+use caucus_app::audit::audit_witness::Witness;
 use caucus_app::{App, Clock};
 use caucus_domain::rulebook::Rulebook;
 use caucus_store::Store;

@@ -2,23 +2,12 @@
 //! and returns a value, and every decision carries its reasons, each naming a rulebook clause.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
-pub mod vocabulary;
-
-pub mod ballot;
-pub mod branches;
+pub mod access;
+pub mod ballots;
 pub mod calendar;
 pub mod decision;
-pub mod delegates;
-pub mod eligibility;
-pub mod lifecycle;
-pub mod member;
-pub mod membership_check;
-pub mod membership_list;
 pub mod offices;
-pub mod policy;
-pub mod postcode;
+pub mod organisation;
+pub mod register;
 pub mod rulebook;
-pub mod status;
-pub mod suspension;
-pub mod token_scope;
-pub mod unit;
+pub mod vocabulary;

@@ -2,6 +2,8 @@
 //! executive, delegations and a Labour group's executive, plus the group leader's term and recall.
 //! Gender here is what the officer gives for office purposes, supplied by the caller; it is not the
 //! equality-monitoring data, which no rule ever reads.
+pub mod delegates;
+
 use time::Date;
 
 use crate::calendar::add_months;

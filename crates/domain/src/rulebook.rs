@@ -12,7 +12,7 @@ pub use params::*;
 use std::collections::BTreeMap;
 use toml::Table;
 
-use crate::ballot::BallotType;
+use crate::ballots::BallotType;
 use loader::Loader;
 
 /// The shipped default: Labour's rules as found in public sources.

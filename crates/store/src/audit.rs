@@ -2,7 +2,9 @@
 //! event's canonical form (a JSON array of its fields), so editing, inserting or deleting any row
 //! breaks the chain from that row on. The one-row `audit_head` is updated by every append, which
 //! serialises appends on both engines (SQLite's write lock, PostgreSQL's row lock).
-use crate::{member_digests, on_pool, on_tx, Result, Store, Tx};
+pub mod member_digests;
+
+use crate::{on_pool, on_tx, Result, Store, Tx};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -168,7 +170,7 @@ where
 
 /// The chain's head as committed: the last event's sequence number and hash. Every change to the
 /// register appends an event in its own transaction, and the head row stays locked until that
-/// transaction ends, so an unchanged head means an unchanged register (`caucus_app::list_cache`
+/// transaction ends, so an unchanged head means an unchanged register (`caucus_app::register::list_cache`
 /// relies on it). The hash tells apart two registers that reached the same number differently, such
 /// as one restored from a backup.
 pub async fn head(store: &Store) -> Result<(i64, String)> {

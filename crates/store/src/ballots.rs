@@ -1,7 +1,9 @@
 //! Ballots held in a unit: the ballot, its candidates, its frozen roll, the "has voted" marks and the
 //! papers. The papers table has no member, no time and no sequence: nothing written here links a
 //! paper to the voter who cast it, and papers are always read back in receipt order.
-use crate::members::{fixed_chunks, placeholders};
+pub mod counts;
+
+use crate::register::members::{fixed_chunks, placeholders};
 use crate::{on_pool, on_tx, Result, Store, StoreError, Tx};
 use sqlx::Row;
 use std::collections::HashMap;

@@ -61,7 +61,7 @@ impl Checkpointer {
     fn start(readers: SqlitePool, with_access_log: bool) -> Checkpointer {
         let mut schemas = vec!["main"];
         if with_access_log {
-            schemas.push(crate::access_log_file::SCHEMA);
+            schemas.push(crate::access::access_log_file::SCHEMA);
         }
         Checkpointer(tokio::spawn(async move {
             let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
@@ -189,9 +189,9 @@ impl Store {
                 // ANALYZE samples at most this many rows per index: plans need the shape of a table,
                 // and a full scan of a million-member register costs a second for nothing better.
                 .pragma("analysis_limit", "1000");
-            let access_log = crate::access_log_file::path_for(options.get_filename());
+            let access_log = crate::access::access_log_file::path_for(options.get_filename());
             if let Some(file) = &access_log {
-                crate::access_log_file::prepare(file).await?;
+                crate::access::access_log_file::prepare(file).await?;
             }
             let pool = |max: u32, writer: bool| {
                 let file = access_log.clone();
@@ -201,7 +201,7 @@ impl Store {
                         let file = file.clone();
                         Box::pin(async move {
                             if let Some(f) = file {
-                                crate::access_log_file::attach(c, &f).await?;
+                                crate::access::access_log_file::attach(c, &f).await?;
                             }
                             if writer {
                                 // The checkpointer does it (see `Checkpointer`).
@@ -247,12 +247,12 @@ impl Store {
             Store::Sqlite(p) => {
                 sqlx::migrate!("migrations/sqlite").run(p.writer()).await?;
                 if let Some(file) = p.access_log_file() {
-                    crate::access_log_file::relocate(p.writer(), file).await?;
+                    crate::access::access_log_file::relocate(p.writer(), file).await?;
                 }
             }
             Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
-        crate::member_digests::baseline(self).await
+        crate::audit::member_digests::baseline(self).await
     }
 
     /// Begins a transaction that writes. On SQLite it takes the write lock at once (`BEGIN

@@ -1,4 +1,7 @@
 //! Offices held in units, by effective-dated term.
+pub mod groups;
+pub mod recalls;
+
 use crate::{on_pool, on_tx, Result, Store, Tx};
 use sqlx::Row;
 use time::Date;
@@ -92,7 +95,7 @@ pub async fn members_placed(store: &Store, unit_id: i64) -> Result<i64> {
         "SELECT COUNT(*) AS n FROM members m {} \
          WHERE (pu.branch_unit_id = $1 OR pu.clp_unit_id = $1) \
          AND m.status IN ('provisional', 'active', 'in_arrears', 'suspended')",
-        crate::geography::CURRENT_UNITS_JOIN
+        crate::organisation::geography::CURRENT_UNITS_JOIN
     );
     on_pool!(store, |c| {
         let r = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))

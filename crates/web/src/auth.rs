@@ -4,9 +4,9 @@
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap};
-use caucus_app::{accounts, api_tokens};
-use caucus_domain::policy::Actor;
-use caucus_domain::token_scope::{check_held, Scope};
+use caucus_app::{access::accounts, access::api_tokens};
+use caucus_domain::access::policy::Actor;
+use caucus_domain::access::token_scope::{check_held, Scope};
 use std::collections::BTreeSet;
 
 use crate::error::ApiError;

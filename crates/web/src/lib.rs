@@ -83,7 +83,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     port: u16,
-    sender: Option<(Arc<App>, caucus_app::mail::Mailer, Arc<mail::Outgoing>)>,
+    sender: Option<(Arc<App>, caucus_app::ops::mail::Mailer, Arc<mail::Outgoing>)>,
 }
 
 impl Application {
@@ -98,7 +98,7 @@ impl Application {
             .port();
         let mailer = match &config.smtp_url {
             Some(url) => Some(
-                caucus_app::mail::Mailer::from_url(url, &config.mail_from)
+                caucus_app::ops::mail::Mailer::from_url(url, &config.mail_from)
                     .map_err(|e| WebError::Mail(e.to_string()))?,
             ),
             None => None,

@@ -1,7 +1,7 @@
 //! The sender the server runs when an SMTP server is configured: it delivers what the outbox holds
 //! as soon as a page queues a message (woken through `Outgoing::wake`) and every half minute
-//! otherwise, which is when retries fall due. Failures are logged and recorded by `caucus_app::mail`.
-use caucus_app::mail::{self, Mailer};
+//! otherwise, which is when retries fall due. Failures are logged and recorded by `caucus_app::ops::mail`.
+use caucus_app::ops::mail::{self, Mailer};
 use caucus_app::App;
 use std::sync::Arc;
 use std::time::Duration;

@@ -152,7 +152,7 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 fn new_request_id() -> String {
     // A per-process random prefix keeps ids from two servers (or restarts) apart in shared logs.
     static PREFIX: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let prefix = PREFIX.get_or_init(|| caucus_app::accounts::random_hex(4));
+    let prefix = PREFIX.get_or_init(|| caucus_app::access::accounts::random_hex(4));
     format!("{prefix}-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed))
 }
 

@@ -2,7 +2,7 @@
 //! `security(("bearer" = [...]))` is both what the document tells clients and what the server
 //! enforces, so the two cannot drift apart.
 use axum::http::Method;
-use caucus_domain::token_scope::Scope;
+use caucus_domain::access::token_scope::Scope;
 use std::collections::HashMap;
 
 /// (method, path template) -> the scopes a token needs for it.

@@ -1,6 +1,6 @@
 //! `caucus audit verify`.
 use crate::Context;
-use caucus_app::audit_logs::verify_register;
+use caucus_app::audit::audit_logs::verify_register;
 use caucus_store::audit::Verification;
 use clap::Subcommand;
 

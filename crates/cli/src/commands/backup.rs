@@ -1,11 +1,11 @@
 //! `caucus backup FILE` and `caucus restore FILE [--force]`: a consistent snapshot of the register in
 //! one portable SQLite file, and its restore into an empty register of either engine. Both are
-//! recorded in the audit chain (see `caucus_store::backup`).
+//! recorded in the audit chain (see `caucus_store::ops::backup`).
 use crate::progress_bar::Bar;
 use crate::{redact, Context};
 use anyhow::Context as _;
 use caucus_app::{Progress, CLI_ACTOR};
-use caucus_store::backup::{self, Actor, Step};
+use caucus_store::ops::backup::{self, Actor, Step};
 use std::path::Path;
 use std::sync::Mutex;
 

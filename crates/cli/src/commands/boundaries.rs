@@ -2,7 +2,7 @@
 use crate::progress_bar::Bar;
 use crate::{parse_date_arg, Context};
 use anyhow::Context as _;
-use caucus_app::reallocate::{reallocate, ReallocateOptions, CHUNK};
+use caucus_app::organisation::reallocate::{reallocate, ReallocateOptions, CHUNK};
 use clap::Subcommand;
 use std::path::PathBuf;
 use time::Date;

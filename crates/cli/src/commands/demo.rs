@@ -2,20 +2,26 @@
 //! operator would: both boundary sets, a synthetic membership, the 2023 reallocation, the audit check;
 //! then one login per role (over Liverpool's units where the role has a unit), and a ballot open in
 //! their CLP; served until Ctrl-C.
+
+// The demo's set-up, a file per context.
+mod ballots;
+mod groups;
+mod offices;
+
 use crate::commands::generate::{postcodes_from, write_members, L_AREA};
 use crate::progress_bar::Bar;
 use crate::Context;
 use anyhow::Context as _;
-use caucus_app::accounts::{add_user, AddUser};
-use caucus_app::geography_import::{import_geography, GeographyOptions};
-use caucus_app::member_import::{import_members, ImportOptions};
-use caucus_app::reallocate::{reallocate, ReallocateOptions, CHUNK};
+use caucus_app::access::accounts::{add_user, AddUser};
+use caucus_app::organisation::geography_import::{import_geography, GeographyOptions};
+use caucus_app::organisation::reallocate::{reallocate, ReallocateOptions, CHUNK};
+use caucus_app::register::member_import::{import_members, ImportOptions};
 use caucus_app::App;
-use caucus_domain::policy::Role;
-use caucus_domain::unit::UnitKind;
+use caucus_domain::access::policy::Role;
+use caucus_domain::organisation::unit::UnitKind;
 use caucus_store::audit::{verify, Verification};
 use caucus_store::Store;
-use caucus_store::{geography, members, units};
+use caucus_store::{organisation::geography, organisation::units, register::members};
 use clap::Args;
 use std::path::PathBuf;
 use time::macros::date;
@@ -158,7 +164,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         }
     }
 
-    let group = crate::commands::demo_group::set_up(&app, LIVERPOOL).await?;
+    let group = groups::set_up(&app, LIVERPOOL).await?;
     println!("6. Creating one login per role");
     let (logins, clp) = create_logins(&app, &group).await?;
     for l in &logins {
@@ -177,7 +183,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
                 .unwrap_or_default()
         );
     }
-    crate::commands::demo_officers::run(&app, &clp.code).await?;
+    offices::run(&app, &clp.code).await?;
     println!("7. Opening a ballot in {} and freezing its roll", clp.name);
     let email_of = |role: Role| {
         logins
@@ -186,7 +192,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
             .map(|l| l.email.clone())
             .unwrap_or_default()
     };
-    let ballot = crate::commands::demo_ballot::open(
+    let ballot = ballots::open(
         &app,
         &clp.code,
         &clp.name,
@@ -256,7 +262,7 @@ const LIVERPOOL: &str = "E08000012";
 /// members holding those posts in the demo's Labour group.
 async fn create_logins(
     app: &App,
-    group: &crate::commands::demo_group::DemoGroup,
+    group: &groups::DemoGroup,
 ) -> anyhow::Result<(Vec<DemoLogin>, units::Unit)> {
     let set = geography::current_set(&app.store).await?;
     let la = units::find_by_code(&app.store, LIVERPOOL, set.as_deref())

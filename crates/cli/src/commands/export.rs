@@ -3,7 +3,7 @@
 //! stdout) only once its audit event is committed, so no list leaves unlogged.
 use crate::Context;
 use anyhow::Context as _;
-use caucus_app::member_export::{export_members, Requester};
+use caucus_app::register::member_export::{export_members, Requester};
 use clap::Subcommand;
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};

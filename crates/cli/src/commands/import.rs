@@ -2,8 +2,10 @@
 use crate::progress_bar::Bar;
 use crate::{parse_date_arg, Context};
 use anyhow::Context as _;
-use caucus_app::geography_import::{import_geography, GeographyOptions};
-use caucus_app::member_import::{import_members, write_rejects, ImportOptions, DEFAULT_BATCH};
+use caucus_app::organisation::geography_import::{import_geography, GeographyOptions};
+use caucus_app::register::member_import::{
+    import_members, write_rejects, ImportOptions, DEFAULT_BATCH,
+};
 use clap::Subcommand;
 use std::path::PathBuf;
 use time::Date;

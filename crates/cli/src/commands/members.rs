@@ -3,8 +3,8 @@
 use crate::progress_bar::Bar;
 use crate::Context;
 use anyhow::Context as _;
-use caucus_app::membership_check::{check_register, CheckSummary};
-use caucus_domain::membership_check::ExceptionKind;
+use caucus_app::register::membership_check::{check_register, CheckSummary};
+use caucus_domain::register::membership_check::ExceptionKind;
 use clap::Subcommand;
 use std::io::Write;
 use std::path::PathBuf;
@@ -104,7 +104,7 @@ fn render(s: &CheckSummary) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use caucus_app::membership_check::ClpTally;
+    use caucus_app::register::membership_check::ClpTally;
     use std::collections::BTreeMap;
     use time::macros::date;
 

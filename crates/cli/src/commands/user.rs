@@ -2,9 +2,9 @@
 //! was given, and the TOTP secret when the role needs a second factor (shown once, never stored in clear
 //! anywhere but the account).
 use crate::Context;
-use caucus_app::accounts::{add_user, AddUser};
+use caucus_app::access::accounts::{add_user, AddUser};
 use caucus_app::CLI_ACTOR;
-use caucus_domain::policy::Role;
+use caucus_domain::access::policy::Role;
 use clap::{Args, Subcommand};
 use time::Date;
 

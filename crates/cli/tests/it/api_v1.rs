@@ -4,9 +4,9 @@
 //! filters and chain status; the dashboard of each role; the metrics.
 use crate::web::Server;
 use caucus_app::{App, Clock};
-use caucus_domain::policy::Role;
+use caucus_domain::access::policy::Role;
 use caucus_domain::rulebook::Rulebook;
-use caucus_store::{accounts as account_store, members, Store};
+use caucus_store::{access::accounts as account_store, register::members, Store};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -17,7 +17,7 @@ async fn session(s: &Server, role: Role) -> (String, String) {
         .await
         .unwrap()
         .unwrap();
-    let session = caucus_app::accounts::start_session(&s.app, account.id, None)
+    let session = caucus_app::access::accounts::start_session(&s.app, account.id, None)
         .await
         .unwrap();
     (
@@ -56,14 +56,16 @@ async fn post_form(
 
 /// A member who is active today by the rules (so a suspension pending a complaint may be recorded).
 async fn active_member(s: &Server) -> String {
-    use caucus_domain::member::MemberStatus;
+    use caucus_domain::register::member::MemberStatus;
     let today = s.app.clock.today();
     for m in members::page(&s.app.store, None, 0, 1000).await.unwrap() {
         if m.row.membership_number == s.places.in_branch {
             continue;
         }
-        let h = caucus_app::members::history(&s.app, &m).await.unwrap();
-        let now = caucus_domain::status::status_on(&h, today, &s.app.rules);
+        let h = caucus_app::register::members::history(&s.app, &m)
+            .await
+            .unwrap();
+        let now = caucus_domain::register::status::status_on(&h, today, &s.app.rules);
         if now.is_some_and(|st| st.status == MemberStatus::Active) {
             return m.row.membership_number;
         }
@@ -158,7 +160,7 @@ async fn a_status_change_needs_if_match_wins_once_and_is_refused_by_policy_and_r
         // A branch secretary reads the members of the branch but may not change their status; a
         // member outside the branch is not there to them.
         let bs = s.log_in(Role::BranchSecretary).await;
-        let own = caucus_store::members::by_number(&s.app.store, &s.places.in_branch)
+        let own = caucus_store::register::members::by_number(&s.app.store, &s.places.in_branch)
             .await
             .unwrap()
             .unwrap();
@@ -312,11 +314,11 @@ async fn tokens_are_scoped_expiring_revocable_and_never_beyond_their_owner() {
             Rulebook::shipped().unwrap(),
             Clock::Today(time::macros::date!(2026 - 11 - 24)),
         );
-        assert!(caucus_app::api_tokens::access(&later, &secret)
+        assert!(caucus_app::access::api_tokens::access(&later, &secret)
             .await
             .unwrap()
             .is_none());
-        assert!(caucus_app::api_tokens::access(&s.app, &secret)
+        assert!(caucus_app::access::api_tokens::access(&s.app, &secret)
             .await
             .unwrap()
             .is_some());

@@ -4,15 +4,17 @@
 //! published papers recount (in-process and with `caucus count`) to the published result, with the
 //! receipt among them. The stored papers are checked to hold nothing that leads to a voter.
 //! Each step is a method of `Journey`, so a browser test can take the same path.
+pub(crate) mod count;
+
 use crate::support::{generate, ok, with_l_area, TODAY};
 use crate::web::PASSWORD;
-use caucus_app::accounts::{add_user, AddUser};
+use caucus_app::access::accounts::{add_user, AddUser};
 use caucus_app::ballots;
 use caucus_app::{App, Clock};
-use caucus_domain::ballot::spec::CountingMethod;
-use caucus_domain::policy::{Actor, Grant, Role};
+use caucus_domain::access::policy::{Actor, Grant, Role};
+use caucus_domain::ballots::spec::CountingMethod;
 use caucus_domain::rulebook::Rulebook;
-use caucus_store::{members, units, Store};
+use caucus_store::{organisation::units, register::members, Store};
 use caucus_web::{Application, Config};
 use reqwest::{Client, StatusCode};
 use serde_json::Value;
@@ -207,11 +209,11 @@ impl Journey {
 
     /// The officer as the use cases know them, for reading what the pages show in bulk.
     pub async fn officer_actor(&self) -> Actor {
-        let account = caucus_store::accounts::by_email(&self.app.store, &self.officer.0)
+        let account = caucus_store::access::accounts::by_email(&self.app.store, &self.officer.0)
             .await
             .unwrap()
             .unwrap();
-        caucus_app::accounts::actor(&self.app, account.id)
+        caucus_app::access::accounts::actor(&self.app, account.id)
             .await
             .unwrap()
             .1
@@ -556,7 +558,7 @@ async fn a_secret_ballot_is_voted_refused_counted_published_and_recounted_on_eve
         assert_eq!(by_binary, published["count"], "{}", db.engine);
 
         // The stored papers: ballot, receipt and marks only, nothing naming or timing a voter.
-        let shape = caucus_store::schema_parity::shape(&j.app.store)
+        let shape = caucus_store::ops::schema_parity::shape(&j.app.store)
             .await
             .unwrap();
         for table in ["ballot_papers", "ballot_box"] {

@@ -12,7 +12,7 @@
 use crate::ballots::{Journey, MORE_VOTES};
 use crate::support::{ok, TODAY};
 use crate::web::{Server, PASSWORD};
-use caucus_domain::policy::Role;
+use caucus_domain::access::policy::Role;
 use caucus_store::audit;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -327,7 +327,7 @@ async fn member_who_may_not_vote(s: &Server, clp: &str) -> (String, String, Stri
 /// Liverpool's Labour group with three councillors and a leader since May 2023 (four-year term
 /// under the strong-leader model); its code.
 async fn group_page_for(s: &Server) -> String {
-    let code = caucus_app::groups::set_up_group(
+    let code = caucus_app::offices::groups::set_up_group(
         &s.app,
         "test",
         "E08000012",
@@ -337,15 +337,16 @@ async fn group_page_for(s: &Server) -> String {
     .await
     .unwrap()
     .code;
-    let living = caucus_store::members::page_in_local_authority(&s.app.store, "E08000012", 0, 500)
-        .await
-        .unwrap();
+    let living =
+        caucus_store::register::members::page_in_local_authority(&s.app.store, "E08000012", 0, 500)
+            .await
+            .unwrap();
     let mut seated = Vec::new();
     for m in living.iter().filter(|m| m.row.status == "active") {
         let number = &m.row.membership_number;
         let from = time::macros::date!(2023 - 05 - 05);
         let gender = caucus_domain::offices::Gender::NotGiven;
-        if caucus_app::groups::seat_councillor(&s.app, "test", &code, number, from, gender)
+        if caucus_app::offices::groups::seat_councillor(&s.app, "test", &code, number, from, gender)
             .await
             .is_ok()
         {
@@ -356,7 +357,7 @@ async fn group_page_for(s: &Server) -> String {
         }
     }
     let from = time::macros::date!(2023 - 05 - 22);
-    caucus_app::groups::record_leader(&s.app, "test", &code, &seated[0], from)
+    caucus_app::offices::groups::record_leader(&s.app, "test", &code, &seated[0], from)
         .await
         .unwrap();
     code

@@ -2,22 +2,13 @@
 //! PostgreSQL when CAUCUS_TEST_POSTGRES is set).
 #![allow(clippy::unwrap_used)]
 
-mod support;
-
-mod access_matrix;
-mod account;
+pub mod access;
 mod api_v1;
-mod backup;
-mod ballots;
+pub mod audit;
+pub mod ballots;
 mod browser;
-mod config;
-mod count;
-mod demo_officers;
-mod group;
-mod mail;
-mod members;
-mod refusals;
-mod register;
-mod tamper;
+pub mod offices;
+pub mod ops;
+pub mod register;
+mod support;
 mod web;
-mod web_export;

@@ -126,7 +126,7 @@ pub fn unused_totp_code(clock: &caucus_app::Clock, secret: &str) -> String {
             .map_or(earliest, |last| (last + 1).max(earliest));
         if step <= current + 1 {
             used.insert(secret.to_string(), step);
-            return caucus_app::accounts::totp_code(secret, step * 30).unwrap();
+            return caucus_app::access::accounts::totp_code(secret, step * 30).unwrap();
         }
         drop(used);
         std::thread::sleep(std::time::Duration::from_millis(

@@ -4,14 +4,16 @@
 //! and the security headers. Every route against every role is the access matrix's
 //! (access_matrix.rs for the API, access_matrix/pages.rs for the pages).
 use crate::support::{generate, ok, with_l_area, TODAY};
-use caucus_app::accounts::{add_user, totp_code, AddUser};
+use caucus_app::access::accounts::{add_user, totp_code, AddUser};
 use caucus_app::offices::{appoint, Appointment};
 use caucus_app::{App, Clock};
+use caucus_domain::access::policy::Role;
 use caucus_domain::offices::{Gender, OfficeKind};
-use caucus_domain::policy::Role;
+use caucus_domain::organisation::unit::UnitKind;
 use caucus_domain::rulebook::Rulebook;
-use caucus_domain::unit::UnitKind;
-use caucus_store::{accounts as account_store, members, units, Store};
+use caucus_store::{
+    access::accounts as account_store, organisation::units, register::members, Store,
+};
 use caucus_web::{Application, Config};
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
@@ -175,7 +177,7 @@ impl Server {
 }
 
 async fn places(app: &App) -> Places {
-    let set = caucus_store::geography::current_set(&app.store)
+    let set = caucus_store::organisation::geography::current_set(&app.store)
         .await
         .unwrap();
     let la = units::find_by_code(&app.store, "E08000012", set.as_deref())
@@ -212,8 +214,10 @@ async fn places(app: &App) -> Places {
         .await
         .unwrap()
     {
-        let h = caucus_app::members::history(app, &m).await.unwrap();
-        if caucus_domain::status::status_on(&h, today, &app.rules)
+        let h = caucus_app::register::members::history(app, &m)
+            .await
+            .unwrap();
+        if caucus_domain::register::status::status_on(&h, today, &app.rules)
             .is_some_and(|st| st.status.is_member())
         {
             in_branch = Some(m);
@@ -378,9 +382,9 @@ async fn the_api_logs_in_reads_within_scope_and_refuses_outside_it_on_every_engi
         assert_eq!(status, StatusCode::NOT_FOUND, "{e}");
         let (_, none) = s.get("/api/v1/members/NO-SUCH-MEMBER", &token).await;
         assert_eq!(e, none);
-        let refused = caucus_store::logs::access_rows(
+        let refused = caucus_store::access::logs::access_rows(
             &s.app.store,
-            &caucus_store::logs::LogFilter {
+            &caucus_store::access::logs::LogFilter {
                 subject: Some(format!("member:{}", p.outside)),
                 limit: 10,
                 ..Default::default()
@@ -1008,7 +1012,7 @@ impl Drop for KillOnDrop {
 /// unit once, in postcode then id order: for a CLP, a branch, the city council's area and the region.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_unit_list_walked_page_by_page_is_every_member_once_in_postcode_order_on_every_engine() {
-    use caucus_app::records::{self, ListCursor};
+    use caucus_app::register::records::{self, ListCursor};
     for db in caucus_testkit::databases().await {
         let s = Server::start(&db.url).await;
         let (email, _) = &s.logins[&Role::GeneralSecretary];
@@ -1016,11 +1020,11 @@ async fn a_unit_list_walked_page_by_page_is_every_member_once_in_postcode_order_
             .await
             .unwrap()
             .unwrap();
-        let (_, actor) = caucus_app::accounts::actor(&s.app, account.id)
+        let (_, actor) = caucus_app::access::accounts::actor(&s.app, account.id)
             .await
             .unwrap();
         let p = &s.places;
-        let set = caucus_store::geography::current_set(&s.app.store)
+        let set = caucus_store::organisation::geography::current_set(&s.app.store)
             .await
             .unwrap();
         for code in [&p.clp, &p.branch, &p.local_authority, &p.region] {
@@ -1096,13 +1100,13 @@ async fn a_unit_list_walked_page_by_page_is_every_member_once_in_postcode_order_
             Rulebook::shipped().unwrap(),
             s.app.clock,
         );
-        caucus_app::members::record_transition(
+        caucus_app::register::members::record_transition(
             &other,
             "test",
-            &caucus_app::members::TransitionRequest {
+            &caucus_app::register::members::TransitionRequest {
                 membership_number: chosen.member.membership_number.clone(),
-                to: caucus_domain::member::MemberStatus::Suspended,
-                reason: caucus_domain::lifecycle::TransitionReason::ComplaintSuspension,
+                to: caucus_domain::register::member::MemberStatus::Suspended,
+                reason: caucus_domain::register::lifecycle::TransitionReason::ComplaintSuspension,
                 effective_on: None,
                 expected_version: None,
                 nec_decision: false,
@@ -1160,7 +1164,7 @@ async fn bad_input_gets_a_4xx_page_or_json_error_of_its_route_on_every_engine() 
             .await
             .unwrap()
             .unwrap();
-        let session = caucus_app::accounts::start_session(&s.app, account.id, None)
+        let session = caucus_app::access::accounts::start_session(&s.app, account.id, None)
             .await
             .unwrap();
         let cookie = format!("caucus_session={}", session.token);

@@ -5,7 +5,7 @@ use toml::{Table, Value};
 
 use super::reader::{is_identifier, ClauseReader};
 use super::*;
-use crate::ballot::BallotType;
+use crate::ballots::BallotType;
 
 /// Walks the clauses, reading each with its schema and remembering which were read, so clauses that
 /// no code reads are checked too (they may carry only a title and a source).

@@ -4,9 +4,9 @@
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::Json;
-use caucus_app::audit_logs;
+use caucus_app::audit::audit_logs;
+use caucus_store::access::logs::LogFilter;
 use caucus_store::audit::Verification;
-use caucus_store::logs::LogFilter;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 

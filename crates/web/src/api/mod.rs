@@ -1,11 +1,14 @@
 //! The JSON API of SPEC 5.2 under `/api/v1/`, one file per resource. Each handler carries its
 //! `utoipa::path` description, so `/api/openapi.json` is generated from the code that serves it.
+pub mod access;
 mod audit;
 mod ballots;
-mod members;
-mod session;
-pub(crate) mod transitions;
-pub(crate) mod units;
+pub mod organisation;
+pub mod register;
+
+use access::session;
+use organisation::units;
+use register::{members, transitions};
 
 use axum::extract::State;
 use axum::http::header;
@@ -81,10 +84,10 @@ pub fn cursor(text: Option<&str>) -> Result<i64, ApiError> {
 pub fn limit(n: Option<i64>) -> Result<i64, ApiError> {
     match n {
         None => Ok(50),
-        Some(n) if (1..=caucus_app::records::MAX_PAGE).contains(&n) => Ok(n),
+        Some(n) if (1..=caucus_app::register::records::MAX_PAGE).contains(&n) => Ok(n),
         Some(n) => Err(ApiError::bad_request(format!(
             "limit {n} is out of range (1 to {})",
-            caucus_app::records::MAX_PAGE
+            caucus_app::register::records::MAX_PAGE
         ))),
     }
 }

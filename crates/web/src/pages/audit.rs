@@ -5,10 +5,10 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use caucus_app::audit_logs;
+use caucus_app::audit::audit_logs;
 use caucus_app::AppError;
+use caucus_store::access::logs::LogFilter;
 use caucus_store::audit::Verification;
-use caucus_store::logs::LogFilter;
 use serde::Deserialize;
 
 use super::{render, require_session, Layout};

@@ -9,30 +9,30 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post, MethodRouter};
 use axum::Router;
-use caucus_app::accounts::{self, Login};
-use caucus_app::records::{self, ListedMember, Question};
+use caucus_app::access::accounts::{self, Login};
+use caucus_app::register::records::{self, ListedMember, Question};
 use caucus_app::AppError;
-use caucus_domain::ballot::BallotType;
+use caucus_domain::ballots::BallotType;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
-use crate::api::units::DecisionBody;
+use crate::api::organisation::units::DecisionBody;
 use crate::auth::{self, PageSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{page_error, page_refusal, ReasonBody};
 use crate::extract::{Form, Path, Query};
 use crate::AppState;
 
+pub mod access;
 mod audit;
 mod ballots;
-mod dashboard;
-mod export;
-mod groups;
-mod outbox;
-mod password_reset;
-mod recalls;
-mod second_factor;
-mod tokens;
-mod transitions;
+pub mod offices;
+pub mod ops;
+pub mod register;
+
+use access::{password_reset, second_factor, tokens};
+use offices::{groups, recalls};
+use ops::{dashboard, outbox};
+use register::{export, transitions};
 
 /// A path segment with everything but unreserved characters percent-encoded (for redirects).
 pub fn path_segment(text: &str) -> String {
@@ -246,7 +246,7 @@ pub(crate) async fn require_session(
         Ok(Some(s)) => Ok(s),
         Ok(None) => {
             let enrolling = match auth::cookie(headers, SESSION_COOKIE) {
-                Some(token) => caucus_app::second_factor::any_session(&state.app, token)
+                Some(token) => caucus_app::access::second_factor::any_session(&state.app, token)
                     .await
                     .map_err(page_error)?
                     .is_some_and(|(_, _, enrol_only)| enrol_only),
@@ -350,9 +350,11 @@ async fn login(
     let replacing = auth::cookie(&headers, SESSION_COOKIE);
     let (session, seconds, to) = if must_enrol {
         (
-            caucus_app::second_factor::start_enrolment_session(&state.app, account_id, replacing)
-                .await,
-            caucus_app::second_factor::ENROLMENT_SESSION_SECONDS,
+            caucus_app::access::second_factor::start_enrolment_session(
+                &state.app, account_id, replacing,
+            )
+            .await,
+            caucus_app::access::second_factor::ENROLMENT_SESSION_SECONDS,
             second_factor::PATH,
         )
     } else {
@@ -380,7 +382,7 @@ async fn login(
 }
 
 #[derive(Deserialize)]
-struct CsrfForm {
+pub(crate) struct CsrfForm {
     csrf: String,
 }
 
@@ -640,7 +642,9 @@ async fn member(
     }
     let none = || "none".to_string();
     let transition =
-        match caucus_app::transitions::may_change_status(&state.app, &s.actor, &number).await {
+        match caucus_app::register::transitions::may_change_status(&state.app, &s.actor, &number)
+            .await
+        {
             Ok(d) if d.allowed => Some(transitions::TransitionForm::new(
                 &number,
                 r.member.version,

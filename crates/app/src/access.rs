@@ -1,0 +1,6 @@
+//! Access: accounts and logins, second factors, API tokens, password resets and the access log.
+pub mod access_log;
+pub mod accounts;
+pub mod api_tokens;
+pub mod password_reset;
+pub mod second_factor;

@@ -1,0 +1,176 @@
+//! API tokens: made by their owner with scopes no wider than the owner's roles and an expiry, listed,
+//! revoked; made and revoked with an audit event in the same transaction. Logging in over the API
+//! hands out a short-lived token that stands for the account (every scope; the policy decides). The
+//! secret is shown once; the database keeps its hash.
+use caucus_domain::access::policy::Actor;
+use caucus_domain::access::token_scope::{check_requested, parse_scopes, spell_scopes, Scope};
+use caucus_store::access::api_tokens::{self as store, NewToken, TokenRow};
+use caucus_store::audit::{self, NewEvent};
+use std::collections::BTreeSet;
+use time::OffsetDateTime;
+
+use crate::access::accounts::{actor_of, random_hex, token_hash, ApiToken, API_TOKEN_SECONDS};
+use crate::{App, AppError, Result};
+
+/// The longest a token made on the settings page may last.
+pub const MAX_TOKEN_DAYS: i64 = 365;
+
+/// What a token opens: the account (its email and the actor it acts as) and the scopes it was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenAccess {
+    pub account_id: i64,
+    pub email: String,
+    pub actor: Actor,
+    pub scopes: BTreeSet<Scope>,
+}
+
+/// The account and scopes of a live (unexpired, unrevoked) token. Scopes stored in an older
+/// spelling that no longer parse open nothing.
+pub async fn access(app: &App, secret: &str) -> Result<Option<TokenAccess>> {
+    let now = app.clock.now().unix_timestamp();
+    Ok(store::live(&app.store, &token_hash(secret), now)
+        .await?
+        .map(|t| {
+            let (email, actor) = actor_of(t.account_id, t.holder);
+            TokenAccess {
+                account_id: t.account_id,
+                email,
+                actor,
+                scopes: parse_scopes(&t.scopes).unwrap_or_default(),
+            }
+        }))
+}
+
+/// The token handed out by logging in, for a day. It stands for the account itself (as a browser
+/// session does), so it carries every scope and the policy alone decides, by the grants in force on
+/// each request, with its own reasons (an administrator is told of the separation of duties rather
+/// than of a missing scope). Narrower tokens are made on the settings page.
+pub async fn issue_login_token(app: &App, actor: &Actor) -> Result<ApiToken> {
+    let scopes: BTreeSet<Scope> = Scope::ALL.iter().copied().collect();
+    let now = app.clock.now();
+    let token = random_hex(32);
+    let expires_at = now + time::Duration::seconds(API_TOKEN_SECONDS);
+    caucus_store::access::accounts::insert_api_token(
+        &app.store,
+        &token_hash(&token),
+        actor.account_id,
+        &spell_scopes(&scopes),
+        now.unix_timestamp(),
+        expires_at.unix_timestamp(),
+    )
+    .await?;
+    Ok(ApiToken { token, expires_at })
+}
+
+/// What the settings page asks for.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub label: String,
+    pub scopes: String,
+    pub days: i64,
+}
+
+/// A token just made: the secret (shown once) and its public id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MadeToken {
+    pub secret: String,
+    pub public_id: String,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Makes a token for the actor; refused when a scope is beyond their roles (`Forbidden`, with the
+/// scope named) or the request is malformed.
+pub async fn make(app: &App, actor: &Actor, req: &TokenRequest) -> Result<MadeToken> {
+    let label = req.label.trim();
+    if label.is_empty() || label.chars().count() > 80 {
+        return Err(AppError::Invalid(
+            "give the token a name of 1 to 80 characters, to recognise it later".into(),
+        ));
+    }
+    if !(1..=MAX_TOKEN_DAYS).contains(&req.days) {
+        return Err(AppError::Invalid(format!(
+            "a token lasts from 1 to {MAX_TOKEN_DAYS} days"
+        )));
+    }
+    let scopes = parse_scopes(&req.scopes).map_err(|e| AppError::Invalid(e.to_string()))?;
+    let decision = check_requested(actor, &scopes, app.clock.today());
+    if !decision.allowed {
+        return Err(AppError::Forbidden(decision));
+    }
+    let now = app.clock.now();
+    let secret = random_hex(32);
+    let public_id = random_hex(8);
+    let expires_at = now + time::Duration::days(req.days);
+    let spelled = spell_scopes(&scopes);
+    let owner = format!("account:{}", actor.account_id);
+    let mut tx = app.store.begin().await?;
+    store::insert(
+        &mut tx,
+        &NewToken {
+            token_hash: &token_hash(&secret),
+            public_id: &public_id,
+            label,
+            account_id: actor.account_id,
+            scopes: &spelled,
+            created_at: now.unix_timestamp(),
+            expires_at: expires_at.unix_timestamp(),
+        },
+    )
+    .await?;
+    audit::append(
+        &mut tx,
+        NewEvent {
+            occurred_at: crate::clock::stamp(now),
+            actor: owner.clone(),
+            action: "api_token.create".into(),
+            subject: owner,
+            unit: None,
+            before: None,
+            after: Some(audit::digest(format!("{public_id}:{spelled}:{}", expires_at.unix_timestamp()))),
+            detail: serde_json::json!({
+                "token": public_id, "scopes": spelled, "expires_at": crate::clock::stamp(expires_at),
+            }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(MadeToken {
+        secret,
+        public_id,
+        expires_at,
+    })
+}
+
+/// The actor's own tokens made on the settings page, newest first.
+pub async fn list(app: &App, actor: &Actor) -> Result<Vec<TokenRow>> {
+    Ok(store::of_account(&app.store, actor.account_id).await?)
+}
+
+/// Revokes one of the actor's own tokens; not found when it is not theirs or already revoked.
+pub async fn revoke(app: &App, actor: &Actor, public_id: &str) -> Result<()> {
+    let now = app.clock.now();
+    let owner = format!("account:{}", actor.account_id);
+    let mut tx = app.store.begin().await?;
+    if store::revoke(&mut tx, actor.account_id, public_id, now.unix_timestamp()).await? == 0 {
+        tx.rollback().await?;
+        return Err(AppError::NotFound(format!(
+            "live token {public_id} of yours"
+        )));
+    }
+    audit::append(
+        &mut tx,
+        NewEvent {
+            occurred_at: crate::clock::stamp(now),
+            actor: owner.clone(),
+            action: "api_token.revoke".into(),
+            subject: owner,
+            unit: None,
+            before: None,
+            after: None,
+            detail: serde_json::json!({ "token": public_id }),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}

@@ -1,0 +1,3 @@
+//! Operations: mail and the dashboards.
+pub mod dashboard;
+pub mod mail;

@@ -1,0 +1,5 @@
+//! The organisation: unit names, geography import and boundary reallocation.
+pub mod geography_import;
+pub mod names;
+pub mod reallocate;
+pub mod unit_names;

@@ -1,0 +1,2 @@
+//! The audit chain and its tampering.
+pub(crate) mod tamper;

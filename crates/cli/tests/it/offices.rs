@@ -1,0 +1,2 @@
+//! Offices: Labour groups, leaders and recalls.
+pub(crate) mod group;

@@ -1,0 +1,3 @@
+//! The organisation: units and their kinds, and branches over wards.
+pub mod branches;
+pub mod unit;

@@ -1,0 +1,2 @@
+//! The API's sessions.
+pub(crate) mod session;

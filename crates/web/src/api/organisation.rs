@@ -1,0 +1,2 @@
+//! The API's units and their membership lists.
+pub(crate) mod units;

@@ -1,0 +1,3 @@
+//! The API's members and their status transitions.
+pub(crate) mod members;
+pub(crate) mod transitions;
