@@ -7,7 +7,9 @@ use axum::http::{header, HeaderMap};
 use caucus_app::{access::accounts, access::api_tokens};
 use caucus_domain::access::policy::Actor;
 use caucus_domain::access::token_scope::{check_held, Scope};
+use cookie::{Cookie, SameSite};
 use std::collections::BTreeSet;
+use subtle::ConstantTimeEq;
 
 use crate::error::ApiError;
 use crate::AppState;
@@ -73,24 +75,29 @@ impl FromRequestParts<AppState> for ApiCaller {
     }
 }
 
-/// A cookie's value from the request's `Cookie` headers.
+/// A cookie's value from the request's `Cookie` headers (parsed by the `cookie` crate; a pair it
+/// cannot read is passed over).
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name_raw() == Some(name))
+        .and_then(|c| c.value_raw())
 }
 
-/// A `Set-Cookie` value: HttpOnly and SameSite=Lax always, Secure when the server says so.
+/// A `Set-Cookie` value: Path=/, HttpOnly and SameSite=Lax always, Secure when the server says so.
 pub fn set_cookie(name: &str, value: &str, max_age: i64, secure: bool) -> String {
-    format!(
-        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age}{}",
-        if secure { "; Secure" } else { "" }
-    )
+    Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(cookie::time::Duration::seconds(max_age))
+        .secure(secure)
+        .build()
+        .to_string()
 }
 
 /// A browser session: the account, the token of the cookie and the CSRF token of its forms.
@@ -120,13 +127,9 @@ pub async fn page_session(
     }))
 }
 
-/// Compares two secrets in time that does not depend on where they differ.
+/// Compares two secrets in time that does not depend on where they differ (`subtle`).
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.as_bytes().ct_eq(b.as_bytes()).into()
 }
 
 #[cfg(test)]
@@ -155,6 +158,22 @@ mod tests {
         );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("xyz"));
         assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn a_set_cookie_is_http_only_lax_on_every_path_and_secure_when_asked() {
+        let c = set_cookie(SESSION_COOKIE, "xyz", 3600, true);
+        for part in [
+            "caucus_session=xyz",
+            "HttpOnly",
+            "SameSite=Lax",
+            "Path=/",
+            "Max-Age=3600",
+            "Secure",
+        ] {
+            assert!(c.split("; ").any(|p| p == part), "{c} lacks {part}");
+        }
+        assert!(!set_cookie(SESSION_COOKIE, "", 0, false).contains("Secure"));
     }
 
     #[test]

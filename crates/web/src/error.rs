@@ -1,7 +1,7 @@
 //! How failures reach the client. The API answers SPEC 5.2's JSON `{"error": {code, message,
 //! reasons}}` with the matching status; pages answer a short HTML page. The user reads a plain
 //! sentence; the detail of an internal failure goes to the log only, under the request's id.
-use axum::http::{header, HeaderValue, StatusCode, Uri};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use caucus_app::AppError;
@@ -168,30 +168,4 @@ impl IntoResponse for ApiError {
         }
         response
     }
-}
-
-/// The answer for a path nothing serves: JSON under `/api/`, a page elsewhere.
-pub async fn not_found(uri: Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        ApiError::not_found(format!("nothing at {}", uri.path())).into_response()
-    } else {
-        crate::pages::error_page(
-            StatusCode::NOT_FOUND,
-            "There is no page at this address.",
-            &[],
-        )
-    }
-}
-
-/// An HTML answer for a failed page request from a visitor without a session.
-pub fn page_error(e: AppError) -> Response {
-    let api = ApiError::from(e);
-    crate::pages::error_page(api.status, &api.message, &api.reasons)
-}
-
-/// An HTML answer for a failed page request of a logged-in reader (a refusal above all): the same
-/// status, message and reasons as `page_error`, inside the layout with the navigation.
-pub fn page_refusal(e: AppError, s: &crate::auth::PageSession) -> Response {
-    let api = ApiError::from(e);
-    crate::pages::session_error_page(s, api.status, &api.message, &api.reasons)
 }

@@ -72,7 +72,7 @@ impl IntoResponse for Rejected {
             }
             .into_response()
         } else {
-            crate::pages::error_page(self.status, &self.page_message, &[])
+            crate::views::error_page(self.status, &self.page_message, &[])
         }
     }
 }

@@ -12,6 +12,7 @@ mod middleware;
 mod operations;
 mod pages;
 mod scopes;
+mod views;
 
 use axum::routing::get;
 use axum::Router;
@@ -218,7 +219,7 @@ fn routes(state: AppState) -> Router {
         .merge(pages::router())
         .merge(operations::router())
         .route("/api/openapi.json", get(api::openapi_document))
-        .fallback(error::not_found)
+        .fallback(pages::error::not_found)
         .layer(axum::middleware::from_fn(extract::refuse_nul))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -12,19 +12,9 @@ const PALETTE: [&str; 12] = [
     "#17becf", "#ff7f0e", "#393b79", "#637939",
 ];
 
+/// Text made safe for the page, in element content and in double-quoted attributes alike.
 fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for ch in s.chars() {
-        match ch {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            '\'' => o.push_str("&#39;"),
-            c => o.push(c),
-        }
-    }
-    o
+    html_escape::encode_double_quoted_attribute(s).into_owned()
 }
 
 fn chart(r: &CountResult) -> String {

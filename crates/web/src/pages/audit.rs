@@ -11,9 +11,10 @@ use caucus_store::access::logs::LogFilter;
 use caucus_store::audit::Verification;
 use serde::Deserialize;
 
-use super::{render, require_session, Layout};
-use crate::error::page_refusal;
 use crate::extract::Query;
+use crate::pages::error::page_refusal;
+use crate::pages::session::require_session;
+use crate::views::{render, Layout};
 use crate::AppState;
 
 const PAGE: i64 = 50;

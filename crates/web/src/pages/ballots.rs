@@ -2,7 +2,7 @@
 //! form (plain HTML controls, no script), the receipt, the roll with its reasons, the published
 //! result with its rounds, the BLT download and the receipt lookup. Every form carries the session's
 //! CSRF token; every decision comes from `caucus_app::ballots`.
-use super::Pages;
+use crate::pages::routes::Pages;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
@@ -16,11 +16,12 @@ use caucus_domain::ballots::BallotType;
 use serde::Deserialize;
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
-use super::{error_page, render, require_session, Layout};
 use crate::api::organisation::units::DecisionBody;
 use crate::auth::{self, PageSession};
-use crate::error::page_refusal;
 use crate::extract::{Form, Path, Query};
+use crate::pages::error::page_refusal;
+use crate::pages::session::require_session;
+use crate::views::{error_page, render, Layout};
 use crate::AppState;
 
 pub(super) fn pages(p: Pages) -> Pages {

@@ -4,10 +4,8 @@
 //! cases as the API, so the access policy applies to both alike.
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
-use axum::handler::Handler;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::response::{IntoResponse, Redirect, Response};
 use axum::Router;
 use caucus_app::access::accounts::{self, Login};
 use caucus_app::register::records::{self, ListedMember, Question};
@@ -16,83 +14,31 @@ use caucus_domain::ballots::BallotType;
 use serde::Deserialize;
 use std::net::SocketAddr;
 
+use self::error::{page_error, page_refusal};
 use crate::api::organisation::units::DecisionBody;
-use crate::auth::{self, PageSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
-use crate::error::{page_error, page_refusal, ReasonBody};
+use crate::auth::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::error::ReasonBody;
 use crate::extract::{Form, Path, Query};
+use crate::views::{render, sentence, Layout};
 use crate::AppState;
+pub use routes::PageRoute;
+use routes::Pages;
+use session::{require_session, session_for_form, CsrfForm, SECOND_FACTOR_PATH};
 
 pub mod access;
 mod audit;
 mod ballots;
+pub(crate) mod error;
 pub mod offices;
 pub mod ops;
 pub mod register;
+pub(crate) mod routes;
+pub(crate) mod session;
 
 use access::{password_reset, second_factor, tokens};
 use offices::{groups, recalls};
 use ops::{dashboard, outbox};
 use register::{export, transitions};
-
-/// A path segment with everything but unreserved characters percent-encoded (for redirects).
-pub fn path_segment(text: &str) -> String {
-    text.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
-
-/// One page route: the method and the path as the router serves it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct PageRoute {
-    pub method: &'static str,
-    pub path: &'static str,
-}
-
-/// The page routes and the router serving them, built together so the list handed to tests (the
-/// generated access matrix) cannot drift from what is served. Adding a page is one `.get` or
-/// `.post` line here or in a module's `pages` function.
-pub(crate) struct Pages {
-    router: Router<AppState>,
-    routes: Vec<PageRoute>,
-}
-
-impl Pages {
-    fn new() -> Pages {
-        Pages {
-            router: Router::new(),
-            routes: Vec::new(),
-        }
-    }
-
-    fn add(mut self, method: &'static str, path: &'static str, m: MethodRouter<AppState>) -> Pages {
-        self.routes.push(PageRoute { method, path });
-        // The router merges the methods of one path added in separate calls.
-        self.router = self.router.route(path, m);
-        self
-    }
-
-    pub(crate) fn get<H, T>(self, path: &'static str, handler: H) -> Pages
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add("GET", path, get(handler))
-    }
-
-    pub(crate) fn post<H, T>(self, path: &'static str, handler: H) -> Pages
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add("POST", path, post(handler))
-    }
-}
 
 fn pages() -> Pages {
     let p = Pages::new();
@@ -125,142 +71,6 @@ pub fn router() -> Router<AppState> {
 /// Every page route, as `router` serves them.
 pub fn routes() -> Vec<PageRoute> {
     pages().routes
-}
-
-/// What the layout needs: the title, and who is logged in (for the header and its logout form).
-pub struct Layout {
-    pub title: String,
-    pub email: Option<String>,
-    pub csrf: String,
-}
-
-impl Layout {
-    fn anonymous(title: &str) -> Layout {
-        Layout {
-            title: title.to_string(),
-            email: None,
-            csrf: String::new(),
-        }
-    }
-
-    pub(crate) fn of(title: impl Into<String>, s: &PageSession) -> Layout {
-        Layout {
-            title: title.into(),
-            email: Some(s.email.clone()),
-            csrf: s.csrf.clone(),
-        }
-    }
-}
-
-/// A use case's sentence as a sentence of the page.
-fn sentence(s: &str) -> String {
-    let mut c = s.chars();
-    match c.next() {
-        Some(first) => {
-            let rest: String = c.collect();
-            let end = if rest.ends_with('.') { "" } else { "." };
-            format!("{}{rest}{end}", first.to_uppercase())
-        }
-        None => String::new(),
-    }
-}
-
-pub(crate) fn render(status: StatusCode, t: &impl Template) -> Response {
-    match t.render() {
-        Ok(body) => (status, Html(body)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "a page failed to render");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Html("<!doctype html><title>Error</title><p>Something went wrong on our side; it has been logged.</p>".to_string()),
-            )
-                .into_response()
-        }
-    }
-}
-
-#[derive(Template)]
-#[template(path = "error.html")]
-struct ErrorPage<'a> {
-    layout: Layout,
-    message: &'a str,
-    reasons: &'a [ReasonBody],
-}
-
-fn error_title(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::NOT_FOUND => "Not found",
-        StatusCode::FORBIDDEN => "Not allowed",
-        StatusCode::UNPROCESSABLE_ENTITY => "Refused by the rules",
-        StatusCode::CONFLICT => "Changed by someone else",
-        StatusCode::BAD_REQUEST => "Something is wrong with the request",
-        StatusCode::TOO_MANY_REQUESTS => "Too many attempts",
-        _ => "Something went wrong",
-    }
-}
-
-/// The error page for a visitor who is not logged in (or whose session could not be read).
-pub fn error_page(status: StatusCode, message: &str, reasons: &[ReasonBody]) -> Response {
-    error_page_in(
-        Layout::anonymous(error_title(status)),
-        status,
-        message,
-        reasons,
-    )
-}
-
-/// The error page inside the logged-in layout, so a refusal leaves the reader their navigation and
-/// their Log out button.
-pub(crate) fn session_error_page(
-    s: &PageSession,
-    status: StatusCode,
-    message: &str,
-    reasons: &[ReasonBody],
-) -> Response {
-    error_page_in(Layout::of(error_title(status), s), status, message, reasons)
-}
-
-fn error_page_in(
-    layout: Layout,
-    status: StatusCode,
-    message: &str,
-    reasons: &[ReasonBody],
-) -> Response {
-    render(
-        status,
-        &ErrorPage {
-            layout,
-            message,
-            reasons,
-        },
-    )
-}
-
-/// The session, or a redirect to the login page (or to enrolment, for a session that may only
-/// enrol a second factor).
-pub(crate) async fn require_session(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<PageSession, Response> {
-    match auth::page_session(state, headers).await {
-        Ok(Some(s)) => Ok(s),
-        Ok(None) => {
-            let enrolling = match auth::cookie(headers, SESSION_COOKIE) {
-                Some(token) => caucus_app::access::second_factor::any_session(&state.app, token)
-                    .await
-                    .map_err(page_error)?
-                    .is_some_and(|(_, _, enrol_only)| enrol_only),
-                None => false,
-            };
-            let to = if enrolling {
-                second_factor::PATH
-            } else {
-                "/login"
-            };
-            Err(Redirect::to(to).into_response())
-        }
-        Err(e) => Err(page_error(e)),
-    }
 }
 
 #[derive(Template)]
@@ -355,7 +165,7 @@ async fn login(
             )
             .await,
             caucus_app::access::second_factor::ENROLMENT_SESSION_SECONDS,
-            second_factor::PATH,
+            SECOND_FACTOR_PATH,
         )
     } else {
         (
@@ -379,29 +189,6 @@ async fn login(
         }
     }
     response
-}
-
-#[derive(Deserialize)]
-pub(crate) struct CsrfForm {
-    csrf: String,
-}
-
-/// The session, if the form's CSRF token is the session's.
-async fn session_for_form(
-    state: &AppState,
-    headers: &HeaderMap,
-    form: &CsrfForm,
-) -> Result<PageSession, Response> {
-    let s = require_session(state, headers).await?;
-    if auth::same_secret(&s.csrf, &form.csrf) {
-        Ok(s)
-    } else {
-        Err(error_page(
-            StatusCode::FORBIDDEN,
-            "The form had expired or did not come from this site. Please go back and try again.",
-            &[],
-        ))
-    }
 }
 
 fn logged_out(state: &AppState) -> Response {

@@ -1,7 +1,7 @@
 //! "Forgot your password?": the form that asks for a link (answering the same whether or not the
 //! address has an account), and the page the emailed link opens to choose a new password. Neither
 //! has a session yet, so their CSRF token is a double-submit cookie, as on the login form.
-use crate::pages::Pages;
+use crate::pages::routes::Pages;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -11,9 +11,9 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 
 use crate::auth;
-use crate::error::page_error;
 use crate::extract::{Form, Query};
-use crate::pages::{render, sentence, Layout};
+use crate::pages::error::page_error;
+use crate::views::{render, sentence, Layout};
 use crate::AppState;
 
 const CSRF_COOKIE: &str = "caucus_reset_csrf";

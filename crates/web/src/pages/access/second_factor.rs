@@ -4,7 +4,7 @@
 //! or officer account without a second factor, just logged in) becomes a full one on confirming.
 //! Once enrolled, the same page regenerates the recovery codes and replaces the second factor
 //! (a new secret, confirmed by the same form), each after the current code or a recovery code.
-use crate::pages::Pages;
+use crate::pages::routes::Pages;
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -14,12 +14,12 @@ use serde::Deserialize;
 use std::net::SocketAddr;
 
 use crate::auth::{self, SESSION_COOKIE};
-use crate::error::page_error;
 use crate::extract::Form;
-use crate::pages::{error_page, render, Layout};
+use crate::pages::error::page_error;
+use crate::views::{error_page, render, Layout};
 use crate::AppState;
 
-pub const PATH: &str = "/account/second-factor";
+pub use crate::pages::session::SECOND_FACTOR_PATH as PATH;
 pub const RECOVERY_CODES_PATH: &str = "/account/second-factor/recovery-codes";
 pub const REPLACE_PATH: &str = "/account/second-factor/replace";
 pub const CANCEL_PATH: &str = "/account/second-factor/replace/cancel";
@@ -211,7 +211,7 @@ async fn confirm(
         match second_factor::confirm(&state.app, s.account_id, &s.token, form.code.trim()).await {
             Ok(codes) => codes,
             Err(AppError::Invalid(why)) => {
-                return enrolment_page(&state, &s, Some(&crate::pages::sentence(&why))).await
+                return enrolment_page(&state, &s, Some(&crate::views::sentence(&why))).await
             }
             Err(e) => return page_error(e),
         };
@@ -291,7 +291,7 @@ async fn full_session(
 async fn refused(state: &AppState, s: &AnySession, e: AppError) -> Response {
     match e {
         AppError::Invalid(why) => {
-            enrolment_page(state, s, Some(&crate::pages::sentence(&why))).await
+            enrolment_page(state, s, Some(&crate::views::sentence(&why))).await
         }
         e => page_error(e),
     }

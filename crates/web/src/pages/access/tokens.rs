@@ -10,9 +10,11 @@ use caucus_domain::access::token_scope::{usable_scopes, Scope};
 use time::OffsetDateTime;
 
 use crate::auth::PageSession;
-use crate::error::{page_refusal, ReasonBody};
+use crate::error::ReasonBody;
 use crate::extract::{Form, Path};
-use crate::pages::{render, require_session, session_for_form, CsrfForm, Layout};
+use crate::pages::error::page_refusal;
+use crate::pages::session::{require_session, session_for_form, CsrfForm};
+use crate::views::{render, Layout};
 use crate::AppState;
 
 pub struct TokenLine {

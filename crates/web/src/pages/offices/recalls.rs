@@ -1,7 +1,7 @@
 //! Petitions to recall a Labour group's leader: an officer opens one for a group, whose members the
 //! register gives; each group member signs once; the page shows the count against the rulebook's
 //! threshold and whether the recall is triggered, with the clause.
-use crate::pages::Pages;
+use crate::pages::routes::Pages;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -10,10 +10,11 @@ use caucus_app::offices::recalls;
 use caucus_app::AppError;
 
 use crate::api::organisation::units::DecisionBody;
-use crate::error::page_refusal;
 use crate::extract::{Form, Path, Query};
 use crate::pages::ballots::{field, session_for_post};
-use crate::pages::{render, require_session, Layout};
+use crate::pages::error::page_refusal;
+use crate::pages::session::require_session;
+use crate::views::{render, Layout};
 use crate::AppState;
 
 pub(crate) fn pages(p: Pages) -> Pages {

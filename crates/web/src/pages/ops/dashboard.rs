@@ -11,7 +11,8 @@ use caucus_domain::access::policy::Role;
 use caucus_store::access::logs::LogFilter;
 
 use crate::api::organisation::units::DecisionBody;
-use crate::pages::{render, require_session, Layout};
+use crate::pages::session::require_session;
+use crate::views::{render, Layout};
 use crate::AppState;
 
 struct GrantRow {

@@ -2,7 +2,7 @@
 //! last error. With no SMTP server configured it is where mail waits (the admin passes it on); a
 //! message given up on after repeated errors can be put back in the queue. A message holding a
 //! credential meant for its recipient only (a password-reset link) is shown with it redacted.
-use crate::pages::Pages;
+use crate::pages::routes::Pages;
 use askama::Template;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use caucus_app::ops::mail;
 use time::OffsetDateTime;
 
-use crate::error::page_refusal;
 use crate::extract::{Form, Path};
-use crate::pages::{render, require_session, session_for_form, CsrfForm, Layout};
+use crate::pages::error::page_refusal;
+use crate::pages::session::{require_session, session_for_form, CsrfForm};
+use crate::views::{render, Layout};
 use crate::AppState;
 
 pub(crate) fn pages(p: Pages) -> Pages {

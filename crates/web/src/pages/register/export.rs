@@ -1,15 +1,15 @@
 //! The CSV export of a unit's membership list (SPEC 3.3): the same list `caucus export members`
 //! writes, for the logged-in account when the access policy entitles it to the unit's list, with the
 //! account's email in the watermark and the audit event. Refusals are a 403 page naming the reasons.
-use crate::pages::Pages;
+use crate::pages::routes::Pages;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use caucus_app::register::member_export::{export_members_as, Authority, Requester};
 
-use crate::error::page_refusal;
 use crate::extract::Path;
-use crate::pages::require_session;
+use crate::pages::error::page_refusal;
+use crate::pages::session::require_session;
 use crate::AppState;
 
 pub(crate) fn pages(p: Pages) -> Pages {

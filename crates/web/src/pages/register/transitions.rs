@@ -10,9 +10,9 @@ use caucus_domain::register::lifecycle::TransitionReason;
 use caucus_domain::register::member::MemberStatus;
 use serde::Deserialize;
 
-use crate::error::page_refusal;
 use crate::extract::{Form, Path};
-use crate::pages::{session_for_form, CsrfForm};
+use crate::pages::error::page_refusal;
+use crate::pages::session::{session_for_form, CsrfForm};
 use crate::AppState;
 
 /// What the form needs to be drawn: shown only when the policy allows the reader to use it.
@@ -87,7 +87,7 @@ pub async fn record(
         Err(e) => Err(e),
     };
     match outcome {
-        Ok(_) => Redirect::to(&format!("/members/{}", crate::pages::path_segment(&number)))
+        Ok(_) => Redirect::to(&format!("/members/{}", crate::views::path_segment(&number)))
             .into_response(),
         Err(e) => page_refusal(e, &s),
     }

@@ -1,0 +1,63 @@
+//! A page's session: the logged-in reader, or the way to the login (or to enrolment of a second
+//! factor), and the CSRF check of a form against the session.
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::auth::{self, PageSession, SESSION_COOKIE};
+use crate::pages::error::page_error;
+use crate::views::error_page;
+use crate::AppState;
+
+/// Where a reader enrols or replaces their second factor.
+pub const SECOND_FACTOR_PATH: &str = "/account/second-factor";
+
+/// The session, or a redirect to the login page (or to enrolment, for a session that may only
+/// enrol a second factor).
+pub(crate) async fn require_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<PageSession, Response> {
+    match auth::page_session(state, headers).await {
+        Ok(Some(s)) => Ok(s),
+        Ok(None) => {
+            let enrolling = match auth::cookie(headers, SESSION_COOKIE) {
+                Some(token) => caucus_app::access::second_factor::any_session(&state.app, token)
+                    .await
+                    .map_err(page_error)?
+                    .is_some_and(|(_, _, enrol_only)| enrol_only),
+                None => false,
+            };
+            let to = if enrolling {
+                SECOND_FACTOR_PATH
+            } else {
+                "/login"
+            };
+            Err(Redirect::to(to).into_response())
+        }
+        Err(e) => Err(page_error(e)),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct CsrfForm {
+    pub(crate) csrf: String,
+}
+
+/// The session, if the form's CSRF token is the session's.
+pub(crate) async fn session_for_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    form: &CsrfForm,
+) -> Result<PageSession, Response> {
+    let s = require_session(state, headers).await?;
+    if auth::same_secret(&s.csrf, &form.csrf) {
+        Ok(s)
+    } else {
+        Err(error_page(
+            StatusCode::FORBIDDEN,
+            "The form had expired or did not come from this site. Please go back and try again.",
+            &[],
+        ))
+    }
+}
