@@ -1,5 +1,6 @@
 //! The kinds of ballot the party runs. Each has its own freeze rules in the rulebook
 //! (`[clause."ballot.<kind>"]`), read through `Rulebook::ballot`.
+pub mod access;
 crate::spelled_enum!(
     /// A kind of ballot, spelled as in the rulebook's clause ids and the API.
     BallotType, "ballot type" {

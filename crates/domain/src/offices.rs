@@ -2,6 +2,7 @@
 //! executive, delegations and a Labour group's executive, plus the group leader's term and recall.
 //! Gender here is what the officer gives for office purposes, supplied by the caller; it is not the
 //! equality-monitoring data, which no rule ever reads.
+pub mod access;
 pub mod delegates;
 
 use time::Date;

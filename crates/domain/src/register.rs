@@ -1,5 +1,6 @@
 //! The register: members, their status and lifecycle on any date, eligibility, the membership
 //! check and lists, suspensions and postcodes.
+pub mod access;
 pub mod eligibility;
 pub mod lifecycle;
 pub mod member;

@@ -1,13 +1,18 @@
 //! Who may do what (SPEC 1 and 3.4): one pure function, `can(actor, action, resource, on)`, that the
 //! app layer asks before every read and write. Rights come only from grants of a role over a unit for
 //! a period; a grant covers the units beneath its unit; the answer names the grant or the rule behind it.
+//! This is the core (roles, grants, actors, the grant loop `by_grants`); what a grant allows on a
+//! context's records is that context's rule (`register::access`, `organisation::access`,
+//! `offices::access`, `ballots::access`), beside the rest of its rules.
 use time::Date;
 
+use crate::ballots::access as ballots_access;
 use crate::decision::{Decision, Reason};
+use crate::offices::access as offices_access;
+use crate::organisation::access as organisation_access;
 use crate::organisation::unit::UnitKind;
-use crate::rulebook::{
-    ACCESS_GRANTS, ACCESS_ROLES, ACCESS_SELF, ACCESS_SEPARATION, GROUP_LEADER, GROUP_LEADER_LISTS,
-};
+use crate::register::access as register_access;
+use crate::rulebook::{ACCESS_GRANTS, ACCESS_ROLES, ACCESS_SELF, ACCESS_SEPARATION};
 
 crate::spelled_enum!(
     /// A role of SPEC section 1, spelled as in grants, the API and the demo's logins.
@@ -90,7 +95,7 @@ impl Role {
     }
 
     /// Why a role that may not read members' records may not, as a sentence.
-    fn member_records_refusal(self) -> (&'static str, &'static str) {
+    pub(crate) fn member_records_refusal(self) -> (&'static str, &'static str) {
         match self {
             Role::Admin => (
                 ACCESS_SEPARATION,
@@ -143,7 +148,7 @@ pub struct Grant {
 }
 
 impl Grant {
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         match &self.unit {
             Some(u) => format!("the {} grant for {}", self.role, u.code),
             None => format!("the national {} grant", self.role),
@@ -151,7 +156,7 @@ impl Grant {
     }
 
     /// Whether the grant is in force on `on`, or the reason it is not.
-    fn in_force(&self, on: Date) -> Result<(), Reason> {
+    pub(crate) fn in_force(&self, on: Date) -> Result<(), Reason> {
         if on < self.valid_from {
             return Err(Reason::new(
                 ACCESS_GRANTS,
@@ -168,7 +173,7 @@ impl Grant {
     }
 
     /// Does the grant reach a resource that sits in `units` (its units and all their ancestors)?
-    fn covers(&self, units: &[i64]) -> bool {
+    pub(crate) fn covers(&self, units: &[i64]) -> bool {
         match &self.unit {
             None => true,
             Some(u) => units.contains(&u.id),
@@ -208,19 +213,31 @@ pub enum Resource {
 }
 
 /// May `actor` do `action` to `resource` on `on`? Allowed with the grant (or rule) that allows it;
-/// refused with, for each grant, why it does not.
+/// refused with, for each grant, why it does not. Each context's rule says what its records allow
+/// beyond grants (the actor's own record, the actor's own group), then what one grant allows.
 pub fn can(actor: &Actor, action: Action, resource: &Resource, on: Date) -> Decision {
-    if let (Action::ReadMember, Resource::Member { member_id, .. }) = (action, resource) {
-        if actor.member_id == Some(*member_id) {
-            return Decision::allow(vec![Reason::new(ACCESS_SELF, "this is your own record")]);
+    let beyond_grants = match (action, resource) {
+        (Action::ReadMember, Resource::Member { member_id, .. }) => {
+            register_access::own_record(actor, *member_id)
         }
+        (Action::ReadPetition, Resource::Petition { in_group, .. }) => {
+            offices_access::own_group(*in_group)
+        }
+        _ => None,
+    };
+    if let Some(allowed) = beyond_grants {
+        return allowed;
     }
-    if let (Action::ReadPetition, Resource::Petition { in_group: true, .. }) = (action, resource) {
-        return Decision::allow(vec![Reason::new(
-            GROUP_LEADER,
-            "you are a member of the group this petition is about",
-        )]);
-    }
+    by_grants(actor, on, |grant| permits(grant, action, resource))
+}
+
+/// The grant loop, written once: allowed by the first grant in force whose rule allows it; refused
+/// with every grant's reason (one out of force, or what its rule says) when none does.
+pub fn by_grants(
+    actor: &Actor,
+    on: Date,
+    rule: impl Fn(&Grant) -> Result<Reason, Reason>,
+) -> Decision {
     if actor.grants.is_empty() {
         return Decision::deny(vec![Reason::new(
             ACCESS_GRANTS,
@@ -233,7 +250,7 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource, on: Date) -> Deci
             refusals.push(r);
             continue;
         }
-        match permits(grant, action, resource) {
+        match rule(grant) {
             Ok(reason) => return Decision::allow(vec![reason]),
             Err(reason) => refusals.push(reason),
         }
@@ -253,34 +270,7 @@ pub fn may_read_any_member(actor: &Actor, on: Date) -> Decision {
             "you may read your own record",
         )]);
     }
-    if actor.grants.is_empty() {
-        return Decision::deny(vec![Reason::new(
-            ACCESS_GRANTS,
-            "this account holds no role",
-        )]);
-    }
-    let mut refusals = Vec::new();
-    for grant in &actor.grants {
-        if let Err(r) = grant.in_force(on) {
-            refusals.push(r);
-            continue;
-        }
-        if grant.role.reads_member_records() {
-            return Decision::allow(vec![Reason::new(
-                ACCESS_GRANTS,
-                format!(
-                    "{} reads the records of the members it covers",
-                    grant.describe()
-                ),
-            )]);
-        }
-        let (clause, why) = grant.role.member_records_refusal();
-        refusals.push(Reason::new(
-            clause,
-            format!("{} {why}", with_article(grant.role)),
-        ));
-    }
-    Decision::deny(refusals)
+    by_grants(actor, on, register_access::reads_members)
 }
 
 /// Could a grant of `role`, over every unit, ever allow `action`? What a token's scope may be asked
@@ -314,7 +304,7 @@ pub fn role_may_ever(role: Role, action: Action) -> bool {
 /// The role as words with its indefinite article, for a sentence: "an auditor", "an appointed
 /// officer", "a CLP secretary", "an NEC member". The article goes by the sound: an initialism takes
 /// "an" when its first letter's name begins with a vowel sound (en, el, ...).
-fn with_article(role: Role) -> String {
+pub(crate) fn with_article(role: Role) -> String {
     const INITIALISMS: [&str; 6] = ["clp", "lgc", "nec", "ncc", "irb", "icb"];
     let words: Vec<String> = role
         .as_str()
@@ -340,137 +330,26 @@ fn with_article(role: Role) -> String {
     format!("{article} {}", words.join(" "))
 }
 
-/// What one grant in force says about the request.
+/// What one grant in force says about the request: the rule of the context the record belongs to.
 fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason, Reason> {
-    let role = grant.role;
     match (action, resource) {
-        (Action::ReadMember, Resource::Member { units, .. })
-        | (Action::ListMembers, Resource::Unit { units, .. }) => {
-            if !role.reads_member_records() {
-                let (clause, why) = role.member_records_refusal();
-                return Err(Reason::new(clause, format!("{} {why}", with_article(role))));
-            }
-            if !grant.covers(units) {
-                let what = match action {
-                    Action::ListMembers => "this unit",
-                    _ => "this member",
-                };
-                return Err(Reason::new(
-                    ACCESS_GRANTS,
-                    format!("{} does not cover {what}", grant.describe()),
-                ));
-            }
-            let clause = match role {
-                Role::GroupLeader | Role::ChiefWhip => GROUP_LEADER_LISTS,
-                _ => ACCESS_GRANTS,
-            };
-            let what = match action {
-                Action::ListMembers => "the members of this unit",
-                _ => "this member",
-            };
-            Ok(Reason::new(
-                clause,
-                format!("{} covers {what}", grant.describe()),
-            ))
+        (Action::ReadMember, Resource::Member { units, .. }) => {
+            register_access::read_member(grant, units)
+        }
+        (Action::ListMembers, Resource::Unit { units, .. }) => {
+            register_access::list_members(grant, units)
         }
         (Action::ChangeMemberStatus, Resource::Member { units, .. }) => {
-            if !role.reads_member_records() {
-                let (clause, why) = role.member_records_refusal();
-                return Err(Reason::new(clause, format!("{} {why}", with_article(role))));
-            }
-            if !role.changes_member_status() {
-                return Err(Reason::new(
-                    ACCESS_ROLES,
-                    format!("{} may not change a member's status", with_article(role)),
-                ));
-            }
-            if !grant.covers(units) {
-                return Err(Reason::new(
-                    ACCESS_GRANTS,
-                    format!("{} does not cover this member", grant.describe()),
-                ));
-            }
-            Ok(Reason::new(
-                ACCESS_GRANTS,
-                format!(
-                    "{} covers changes to this member's status",
-                    grant.describe()
-                ),
-            ))
+            register_access::change_status(grant, units)
         }
-        // The directory of units holds no personal data: every role in force may read it.
-        (Action::ReadUnit, Resource::Unit { .. }) => Ok(Reason::new(
-            ACCESS_GRANTS,
-            format!("{} allows reading the directory of units", grant.describe()),
-        )),
-        (Action::ManageAccounts, Resource::Accounts) => match role {
-            Role::Admin => Ok(Reason::new(
-                ACCESS_SEPARATION,
-                format!("{} manages accounts", grant.describe()),
-            )),
-            _ => Err(Reason::new(
-                ACCESS_ROLES,
-                format!("{} may not manage accounts", with_article(role)),
-            )),
-        },
-        // Creating a unit's ballots, freezing the roll (which names members), closing and publishing.
+        (Action::ReadUnit, Resource::Unit { .. }) => organisation_access::read_unit(grant),
+        (Action::ManageAccounts, Resource::Accounts) => manage_accounts(grant),
+        (Action::ReadAuditLog, Resource::AuditLog) => read_audit_log(grant),
         (Action::ManageBallots, Resource::Unit { units, .. }) => {
-            if !role.runs_ballots() {
-                return Err(Reason::new(
-                    ACCESS_ROLES,
-                    format!("{} does not run ballots", with_article(role)),
-                ));
-            }
-            if !grant.covers(units) {
-                return Err(Reason::new(
-                    ACCESS_GRANTS,
-                    format!("{} does not cover this unit", grant.describe()),
-                ));
-            }
-            Ok(Reason::new(
-                ACCESS_GRANTS,
-                format!("{} runs the ballots of this unit", grant.describe()),
-            ))
+            ballots_access::manage(grant, units)
         }
-        (Action::ReadAuditLog, Resource::AuditLog) => match role {
-            Role::Auditor => Ok(Reason::new(
-                ACCESS_ROLES,
-                format!("{} reads the audit and access logs", grant.describe()),
-            )),
-            _ => Err(Reason::new(
-                ACCESS_ROLES,
-                format!("{} may not read the audit log", with_article(role)),
-            )),
-        },
-        // A petition names the councillors who signed it: beyond the group itself, only the officers
-        // who run the ballots of its area (and so open petitions there) and the auditor read it.
         (Action::ReadPetition, Resource::Petition { units, .. }) => {
-            if role == Role::Auditor {
-                return Ok(Reason::new(
-                    ACCESS_ROLES,
-                    format!("{} reads recall petitions, read-only", grant.describe()),
-                ));
-            }
-            if role == Role::Admin {
-                let (clause, why) = role.member_records_refusal();
-                return Err(Reason::new(clause, why));
-            }
-            if !role.runs_ballots() {
-                return Err(Reason::new(
-                    ACCESS_ROLES,
-                    format!("{} may not read recall petitions", with_article(role)),
-                ));
-            }
-            if !grant.covers(units) {
-                return Err(Reason::new(
-                    ACCESS_GRANTS,
-                    format!("{} does not cover this group", grant.describe()),
-                ));
-            }
-            Ok(Reason::new(
-                ACCESS_GRANTS,
-                format!("{} runs the ballots of this group's area", grant.describe()),
-            ))
+            offices_access::read_petition(grant, units)
         }
         _ => Err(Reason::new(
             ACCESS_ROLES,
@@ -479,9 +358,38 @@ fn permits(grant: &Grant, action: Action, resource: &Resource) -> Result<Reason,
     }
 }
 
+/// Accounts are the system administrator's alone (separation of duties: they see no member data).
+fn manage_accounts(grant: &Grant) -> Result<Reason, Reason> {
+    match grant.role {
+        Role::Admin => Ok(Reason::new(
+            ACCESS_SEPARATION,
+            format!("{} manages accounts", grant.describe()),
+        )),
+        role => Err(Reason::new(
+            ACCESS_ROLES,
+            format!("{} may not manage accounts", with_article(role)),
+        )),
+    }
+}
+
+/// The audit and access logs are the auditor's to read.
+fn read_audit_log(grant: &Grant) -> Result<Reason, Reason> {
+    match grant.role {
+        Role::Auditor => Ok(Reason::new(
+            ACCESS_ROLES,
+            format!("{} reads the audit and access logs", grant.describe()),
+        )),
+        role => Err(Reason::new(
+            ACCESS_ROLES,
+            format!("{} may not read the audit log", with_article(role)),
+        )),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rulebook::{GROUP_LEADER, GROUP_LEADER_LISTS};
 
     #[test]
     fn a_role_takes_the_article_of_its_sound() {
