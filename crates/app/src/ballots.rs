@@ -3,8 +3,8 @@
 //! keep a receipt, the officer closes and counts it with the counting engine and publishes the
 //! result with the anonymised papers as a BLT file that `caucus count` recounts to the same result.
 //! The vote's audit event records only that the member voted: never the paper or its receipt.
+use crate::organisation::units::find_unit;
 use crate::register::member_history::{history, RecordDates};
-use crate::register::records::find_unit;
 use crate::{App, AppError, Result};
 use caucus_counting::{count, parse, report, CountOptions, Method};
 use caucus_domain::access::policy::{can, Action, Actor, Resource};
@@ -20,6 +20,7 @@ use caucus_store::ballots::{self as store, BallotRow, NewBallot, RollRow};
 use caucus_store::organisation::units::{self, Unit};
 use caucus_store::register::member_batches::status_histories;
 use caucus_store::register::members::{self, StatusRow};
+use caucus_store::Tx;
 use rand::Rng;
 use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
@@ -62,7 +63,8 @@ impl Ballot {
     }
 }
 
-fn actor_name(actor: &Actor) -> String {
+/// The actor as the audit log names them.
+pub(crate) fn actor_name(actor: &Actor) -> String {
     format!("account:{}", actor.account_id)
 }
 
@@ -153,7 +155,8 @@ async fn authorise(app: &App, actor: &Actor, unit: &Unit) -> Result<Decision> {
     }
 }
 
-fn clauses(d: &Decision) -> Vec<String> {
+/// The clauses behind a decision, as audit events record them.
+pub(crate) fn clauses(d: &Decision) -> Vec<String> {
     d.reasons.iter().map(|r| r.clause.clone()).collect()
 }
 
@@ -644,20 +647,45 @@ pub async fn close_and_count(app: &App, actor: &Actor, id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Publishes a counted ballot's result and its anonymised papers.
-pub async fn publish(app: &App, actor: &Actor, id: i64) -> Result<()> {
-    publish_from(app, actor, id, None).await
+/// What publishing a ballot decided, for the caller to act on in the publication's transaction:
+/// the ballot (its kind and unit), whom it elected to an office, the day they take it, and the
+/// policy's decision that allowed the publication.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    pub ballot: Ballot,
+    /// For a ballot that fills an office (a group leader election), the member the count elected;
+    /// empty for any other ballot.
+    pub winners: Vec<members::Member>,
+    /// The day the winners take office.
+    pub takes_office_on: Date,
+    pub why: Decision,
 }
 
-/// Publishes a counted ballot; a ballot that fills an office also appoints its winner, in the same
-/// transaction, from `takes_office_on` (default: the day of publication, and never before it),
-/// ending the previous holder's term that day.
-pub async fn publish_from(
+/// Publishes a counted ballot's result and its anonymised papers. A ballot that fills an office is
+/// published with its winner's appointment, by `offices::groups::publish_ballot`, and refused here.
+pub async fn publish(app: &App, actor: &Actor, id: i64) -> Result<()> {
+    let (tx, decided) = publish_in(app, actor, id, None).await?;
+    if decided.ballot.kind.fills_office() {
+        tx.rollback().await?;
+        return Err(AppError::Invalid(format!(
+            "ballot {id} fills an office: it is published with its winner's appointment"
+        )));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Publishes a counted ballot in a transaction it begins and hands back uncommitted, with what was
+/// decided: for a ballot that fills an office, its winner, who takes office from `takes_office_on`
+/// (default: the day of publication, and never before it). The caller appoints the winner in that
+/// transaction and commits it, so the result and the appointment are published together or not at
+/// all.
+pub async fn publish_in(
     app: &App,
     actor: &Actor,
     id: i64,
     takes_office_on: Option<Date>,
-) -> Result<()> {
+) -> Result<(Tx, Decided)> {
     let b = find(app, id).await?;
     let why = authorise(app, actor, &b.unit).await?;
     if b.row.state != "counted" {
@@ -692,25 +720,24 @@ pub async fn publish_from(
         },
     )
     .await?;
-    if b.kind.fills_office() {
-        let winner = winner_of(app, &mut tx, &b).await?;
-        crate::offices::groups::install_leader(
-            app,
-            &mut tx,
-            &actor_name(actor),
-            &b.unit,
-            &winner,
-            start,
-            serde_json::json!({ "ballot": id, "clauses": clauses(&why) }),
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
+    let winners = if b.kind.fills_office() {
+        vec![winner_of(app, &mut tx, &b).await?]
+    } else {
+        Vec::new()
+    };
+    Ok((
+        tx,
+        Decided {
+            ballot: b,
+            winners,
+            takes_office_on: start,
+            why,
+        },
+    ))
 }
 
 /// The member the count elected, from the stored result and the ballot's candidate members.
-async fn winner_of(app: &App, tx: &mut caucus_store::Tx, b: &Ballot) -> Result<members::Member> {
+async fn winner_of(app: &App, tx: &mut Tx, b: &Ballot) -> Result<members::Member> {
     let result: serde_json::Value =
         serde_json::from_str(b.row.result_json.as_deref().unwrap_or("null")).map_err(invalid)?;
     let elected = result["elected"]

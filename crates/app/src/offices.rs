@@ -5,8 +5,8 @@
 pub mod groups;
 pub mod recalls;
 
+use crate::organisation::units::find_unit;
 use crate::register::members::history;
-use crate::register::records::find_unit;
 use crate::{App, AppError, Result};
 use caucus_domain::decision::Decision;
 use caucus_domain::offices::delegates::{gc_delegates, DelegateCount};
@@ -209,4 +209,138 @@ pub async fn compliance_of(app: &App, unit: Unit, on: Date) -> Result<Compliance
         gender,
         gc_delegates: gc,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::register::members::tests::{register, tempfile_dir};
+    use time::macros::date;
+
+    #[tokio::test]
+    async fn officers_are_appointed_within_the_rules_and_the_branch_checked() {
+        for db in caucus_testkit::databases().await {
+            let dir = tempfile_dir();
+            let app = register(&db.url, &dir).await;
+            let a1 = members::by_number(&app.store, "A1").await.unwrap().unwrap();
+            let branch =
+                caucus_store::organisation::units::get(&app.store, a1.branch_unit_id.unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap();
+            let chair = Appointment {
+                unit_code: branch.code.clone(),
+                membership_number: "A1".into(),
+                office: OfficeKind::Chair,
+                from: date!(2026 - 03 - 01),
+                until: None,
+                gender: Gender::Woman,
+                appointed_by: "branch_agm".into(),
+            };
+            appoint(&app, "secretary@example.org", &chair)
+                .await
+                .unwrap();
+            let lapsed = Appointment {
+                membership_number: "L1".into(),
+                office: OfficeKind::Secretary,
+                ..chair.clone()
+            };
+            match appoint(&app, "secretary@example.org", &lapsed).await {
+                Err(AppError::RuleRefused(d)) => {
+                    assert!(d.reasons.iter().all(|r| !r.clause.is_empty()))
+                }
+                other => panic!(
+                    "{}: a lapsed member cannot hold office, got {other:?}",
+                    db.engine
+                ),
+            }
+            let c = compliance(&app, &branch.code, date!(2026 - 11 - 22))
+                .await
+                .unwrap();
+            assert_eq!(c.officers.len(), 1);
+            let gender = c.gender.unwrap();
+            assert!(
+                !gender.allowed,
+                "one woman officer is short of the branch minimum"
+            );
+            assert!(
+                gender.reasons[0].message.contains("1 of the"),
+                "{:?}",
+                gender.reasons
+            );
+            assert_eq!(c.gc_delegates.unwrap().delegates, 1);
+            app.store.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn officers_appointed_together_are_each_checked_and_audited_and_all_or_none_made() {
+        for db in caucus_testkit::databases().await {
+            // Not the directory the other tests write their members.csv in at the same time.
+            let dir = tempfile_dir().join("together");
+            std::fs::create_dir_all(&dir).unwrap();
+            let app = register(&db.url, &dir).await;
+            let a1 = members::by_number(&app.store, "A1").await.unwrap().unwrap();
+            let branch =
+                caucus_store::organisation::units::get(&app.store, a1.branch_unit_id.unwrap())
+                    .await
+                    .unwrap()
+                    .unwrap();
+            let chair = Appointment {
+                unit_code: branch.code.clone(),
+                membership_number: "A1".into(),
+                office: OfficeKind::Chair,
+                from: date!(2026 - 11 - 22),
+                until: Some(date!(2027 - 11 - 22)),
+                gender: Gender::Woman,
+                appointed_by: "branch_agm".into(),
+            };
+            let lapsed = Appointment {
+                membership_number: "L1".into(),
+                office: OfficeKind::Secretary,
+                ..chair.clone()
+            };
+            let events = caucus_store::audit::list(&app.store, 0, 10_000)
+                .await
+                .unwrap()
+                .len();
+            // The lapsed member is refused, and so the chair is not appointed either.
+            match appoint_all(&app, "demo", &[chair.clone(), lapsed]).await {
+                Err(AppError::RuleRefused(_)) => {}
+                other => panic!("{}: expected a refusal, got {other:?}", db.engine),
+            }
+            let on = date!(2026 - 11 - 22);
+            assert!(compliance(&app, &branch.code, on)
+                .await
+                .unwrap()
+                .officers
+                .is_empty());
+            let treasurer = Appointment {
+                office: OfficeKind::Treasurer,
+                ..chair.clone()
+            };
+            let ids = appoint_all(&app, "demo", &[chair, treasurer])
+                .await
+                .unwrap();
+            assert_eq!(ids.len(), 2);
+            assert_eq!(
+                compliance(&app, &branch.code, on)
+                    .await
+                    .unwrap()
+                    .officers
+                    .len(),
+                2
+            );
+            let log = caucus_store::audit::list(&app.store, 0, 10_000)
+                .await
+                .unwrap();
+            assert_eq!(log.len(), events + 2, "{}", db.engine);
+            assert!(log[events..].iter().all(|e| e.action == "office.appoint"));
+            assert!(matches!(
+                caucus_store::audit::verify(&app.store).await.unwrap(),
+                caucus_store::audit::Verification::Intact { .. }
+            ));
+            app.store.close().await;
+        }
+    }
 }

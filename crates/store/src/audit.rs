@@ -2,184 +2,25 @@
 //! event's canonical form (a JSON array of its fields), so editing, inserting or deleting any row
 //! breaks the chain from that row on. The one-row `audit_head` is updated by every append, which
 //! serialises appends on both engines (SQLite's write lock, PostgreSQL's row lock).
+//!
+//! The chain is `chain` (re-exported here); the digests of member rows recorded under it are
+//! `member_digests`, which writes its events through `chain`. Checking both (`verify`) is here, on
+//! top of the two, so neither depends on this file.
+pub(crate) mod chain;
 pub mod member_digests;
 
-use crate::{on_pool, on_tx, Result, Store, Tx};
-use sha2::{Digest, Sha256};
-use sqlx::Row;
+use crate::{on_pool, Result, Store};
+use chain::{chain_hash, event_from_row, EVENT_COLUMNS};
 use std::collections::BTreeMap;
 
-pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-
-/// An event to append. `before`/`after` are digests of the subject's state (see `digest`), so the log
-/// proves what changed without copying personal data into it.
-#[derive(Debug, Clone, Default)]
-pub struct NewEvent {
-    pub occurred_at: String,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    pub unit: Option<String>,
-    pub before: Option<String>,
-    pub after: Option<String>,
-    pub detail: serde_json::Value,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct Event {
-    pub seq: i64,
-    pub occurred_at: String,
-    pub actor: String,
-    pub action: String,
-    pub subject: String,
-    pub unit: Option<String>,
-    pub before_digest: Option<String>,
-    pub after_digest: Option<String>,
-    pub detail: String,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-/// SHA-256 of some bytes, as lower-case hex: the digest used throughout the log.
-pub fn digest(bytes: impl AsRef<[u8]>) -> String {
-    hex::encode(Sha256::digest(bytes.as_ref()))
-}
-
-fn chain_hash(prev_hash: &str, e: &Event) -> String {
-    let canonical = serde_json::json!([
-        e.seq,
-        e.occurred_at,
-        e.actor,
-        e.action,
-        e.subject,
-        e.unit,
-        e.before_digest,
-        e.after_digest,
-        e.detail
-    ]);
-    let mut h = Sha256::new();
-    h.update(prev_hash.as_bytes());
-    h.update(b"\n");
-    h.update(canonical.to_string().as_bytes());
-    hex::encode(h.finalize())
-}
-
-/// Appends an event inside the caller's transaction and returns its sequence number.
-pub async fn append(tx: &mut Tx, ev: NewEvent) -> Result<i64> {
-    let pending = reserve(tx).await?;
-    let seq = pending.seq;
-    pending.write(tx, ev).await?;
-    Ok(seq)
-}
-
-/// A place in the chain taken but not yet written: lets a transaction learn its event's sequence
-/// number first (to stamp the rows it writes), and write the event once it knows the after-state.
-/// Taking it locks the head until the transaction ends.
-#[must_use = "a reserved event must be written before the transaction commits"]
-pub struct Pending {
-    pub seq: i64,
-    prev_hash: String,
-}
-
-pub async fn reserve(tx: &mut Tx) -> Result<Pending> {
-    let (seq, prev_hash): (i64, String) = on_tx!(tx, |c| {
-        let r = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
-            .fetch_one(c)
-            .await?;
-        Ok::<_, crate::StoreError>((r.try_get("seq")?, r.try_get("hash")?))
-    })?;
-    Ok(Pending { seq, prev_hash })
-}
-
-impl Pending {
-    pub async fn write(self, tx: &mut Tx, ev: NewEvent) -> Result<()> {
-        let mut event = Event {
-            seq: self.seq,
-            occurred_at: ev.occurred_at,
-            actor: ev.actor,
-            action: ev.action,
-            subject: ev.subject,
-            unit: ev.unit,
-            before_digest: ev.before,
-            after_digest: ev.after,
-            detail: ev.detail.to_string(),
-            prev_hash: self.prev_hash,
-            hash: String::new(),
-        };
-        event.hash = chain_hash(&event.prev_hash, &event);
-        on_tx!(tx, |c| {
-            sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-                .bind(&event.hash)
-                .execute(&mut *c)
-                .await?;
-            sqlx::query(
-                "INSERT INTO audit_events (seq, occurred_at, actor, action, subject, unit, before_digest, \
-                 after_digest, detail, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-            )
-            .bind(event.seq)
-            .bind(&event.occurred_at)
-            .bind(&event.actor)
-            .bind(&event.action)
-            .bind(&event.subject)
-            .bind(&event.unit)
-            .bind(&event.before_digest)
-            .bind(&event.after_digest)
-            .bind(&event.detail)
-            .bind(&event.prev_hash)
-            .bind(&event.hash)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected())
-        })?;
-        Ok(())
-    }
-}
+pub use crate::digest::digest;
+pub use chain::{append, head, list, reserve, Event, NewEvent, Pending, GENESIS_HASH};
 
 /// The outcome of checking the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verification {
     Intact { events: i64 },
     Broken { seq: i64, problem: String },
-}
-
-const EVENT_COLUMNS: &str =
-    "seq, occurred_at, actor, action, subject, unit, before_digest, after_digest, \
-                             detail, prev_hash, hash";
-
-fn event_from_row<R: Row>(row: &R) -> Result<Event>
-where
-    for<'r> i64: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> String: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
-    for<'r> &'r str: sqlx::ColumnIndex<R>,
-{
-    Ok(Event {
-        seq: row.try_get("seq")?,
-        occurred_at: row.try_get("occurred_at")?,
-        actor: row.try_get("actor")?,
-        action: row.try_get("action")?,
-        subject: row.try_get("subject")?,
-        unit: row.try_get("unit")?,
-        before_digest: row.try_get("before_digest")?,
-        after_digest: row.try_get("after_digest")?,
-        detail: row.try_get("detail")?,
-        prev_hash: row.try_get("prev_hash")?,
-        hash: row.try_get("hash")?,
-    })
-}
-
-/// The chain's head as committed: the last event's sequence number and hash. Every change to the
-/// register appends an event in its own transaction, and the head row stays locked until that
-/// transaction ends, so an unchanged head means an unchanged register (`caucus_app::register::list_cache`
-/// relies on it). The hash tells apart two registers that reached the same number differently, such
-/// as one restored from a backup.
-pub async fn head(store: &Store) -> Result<(i64, String)> {
-    on_pool!(store, |c| {
-        let r = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-            .fetch_one(c)
-            .await?;
-        Ok::<_, crate::StoreError>((r.try_get("seq")?, r.try_get("hash")?))
-    })
 }
 
 /// A checkpoint of the chain's head kept outside the database (a line of the operator's witness
@@ -205,7 +46,7 @@ pub async fn verify_against(store: &Store, witnessed: &[Witnessed]) -> Result<Ve
     const PAGE: i64 = 10_000;
     let sql = format!(
         "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq {}",
-        crate::limit(PAGE)
+        crate::sql::limit(PAGE)
     );
     let mut witnessed: Vec<&Witnessed> = witnessed.iter().collect();
     witnessed.sort_by_key(|w| w.seq);
@@ -298,21 +139,6 @@ pub async fn verify_against(store: &Store, witnessed: &[Witnessed]) -> Result<Ve
         return Ok(Verification::Broken { seq, problem });
     }
     Ok(Verification::Intact { events: last })
-}
-
-/// Events in order, for auditors: `after` a sequence number, at most `limit`.
-pub async fn list(store: &Store, after: i64, limit: i64) -> Result<Vec<Event>> {
-    let sql = format!(
-        "SELECT {EVENT_COLUMNS} FROM audit_events WHERE seq > $1 ORDER BY seq {}",
-        crate::limit(limit)
-    );
-    on_pool!(store, |c| {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-            .bind(after)
-            .fetch_all(c)
-            .await?;
-        rows.iter().map(event_from_row).collect::<Result<Vec<_>>>()
-    })
 }
 
 #[cfg(test)]
@@ -488,6 +314,190 @@ mod tests {
                 verify(&store).await.unwrap(),
                 Verification::Broken { seq: 3, .. }
             ));
+            store.close().await;
+        }
+    }
+}
+
+/// The member rows under the chain, as `verify` checks them (`member_digests::check`). Here rather
+/// than in `member_digests`, which `verify` takes: these tests take `verify`.
+#[cfg(test)]
+mod member_digest_tests {
+    use super::member_digests::{baseline, record, BASELINE_ACTION, DETAIL_KEY};
+    use super::*;
+    use crate::on_writer;
+    use crate::register::members::{self, MemberRow};
+    use std::collections::HashMap;
+    use time::macros::date;
+
+    fn row(number: &str) -> MemberRow {
+        MemberRow {
+            membership_number: number.into(),
+            given_name: "Ada".into(),
+            family_name: "Byron".into(),
+            email: None,
+            phone: None,
+            date_of_birth: Some(date!(1990 - 01 - 02)),
+            address_line1: None,
+            address_line2: None,
+            town: None,
+            postcode: "L1 0AA".into(),
+            joined_on: date!(2020 - 01 - 01),
+            continuous_since: date!(2020 - 01 - 01),
+            rate: "standard".into(),
+            payment_method: "card".into(),
+            paid_up_until: Some(date!(2027 - 01 - 01)),
+            registered_to_vote: true,
+            registration_verified_on: None,
+            trade_union: None,
+            status: "active".into(),
+            row_digest: number.into(),
+        }
+    }
+
+    /// Inserts members as the import does: their digests beside the event that writes them.
+    async fn write_members(store: &Store, rows: &[MemberRow]) -> HashMap<String, i64> {
+        let mut tx = store.begin().await.unwrap();
+        let pending = reserve(&mut tx).await.unwrap();
+        let ids = members::insert_many(&mut tx, rows).await.unwrap();
+        let digests: Vec<(i64, String)> = rows
+            .iter()
+            .map(|r| (ids[&r.membership_number], r.audit_digest()))
+            .collect();
+        let after = record(&mut tx, pending.seq, digests).await.unwrap();
+        pending
+            .write(
+                &mut tx,
+                NewEvent {
+                    occurred_at: "2026-11-22T10:00:00Z".into(),
+                    actor: "test".into(),
+                    action: "members.import".into(),
+                    subject: "import:1".into(),
+                    after: Some(after),
+                    detail: serde_json::json!({ DETAIL_KEY: rows.len() }),
+                    ..Default::default()
+                },
+            )
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        ids
+    }
+
+    async fn exec(store: &Store, sql: &str) {
+        on_writer!(store, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+            .execute(c)
+            .await
+            .map(|_| ()))
+        .unwrap();
+    }
+
+    fn broken(v: Verification) -> (i64, String) {
+        match v {
+            Verification::Broken { seq, problem } => (seq, problem),
+            other => panic!("expected a problem, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_member_row_edited_outside_caucus_is_named_and_so_is_an_edited_digest() {
+        for db in caucus_testkit::databases().await {
+            let store = Store::open(&db.url).await.unwrap();
+            let ids = write_members(&store, &[row("A1"), row("A2"), row("A3")]).await;
+            assert_eq!(
+                verify(&store).await.unwrap(),
+                Verification::Intact { events: 1 },
+                "{}",
+                db.engine
+            );
+            exec(
+                &store,
+                "UPDATE members SET given_name = 'Mallory' WHERE membership_number = 'A2'",
+            )
+            .await;
+            let (seq, problem) = broken(verify(&store).await.unwrap());
+            assert_eq!(seq, 1, "{}", db.engine);
+            assert!(
+                problem.starts_with("member A2's row does not match the digest event 1 recorded"),
+                "{}: {problem}",
+                db.engine
+            );
+            exec(
+                &store,
+                "UPDATE members SET given_name = 'Ada' WHERE membership_number = 'A2'",
+            )
+            .await;
+            assert!(matches!(
+                verify(&store).await.unwrap(),
+                Verification::Intact { .. }
+            ));
+            // A digest rewritten to match an edit shows against its event.
+            let edited = MemberRow {
+                family_name: "Mallory".into(),
+                ..row("A3")
+            };
+            exec(
+                &store,
+                "UPDATE members SET family_name = 'Mallory' WHERE membership_number = 'A3'",
+            )
+            .await;
+            exec(
+                &store,
+                &format!(
+                    "UPDATE member_digests SET digest = '{}' WHERE member_id = {}",
+                    edited.audit_digest(),
+                    ids["A3"]
+                ),
+            )
+            .await;
+            let (seq, problem) = broken(verify(&store).await.unwrap());
+            assert_eq!(seq, 1);
+            assert!(problem.contains("are not the 3 it recorded"), "{problem}");
+            // A digest deleted shows against its event too.
+            exec(
+                &store,
+                &format!("DELETE FROM member_digests WHERE member_id = {}", ids["A3"]),
+            )
+            .await;
+            let (_, problem) = broken(verify(&store).await.unwrap());
+            assert!(problem.contains("not the 3 it recorded"), "{problem}");
+            store.close().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn members_there_before_digests_get_them_once_in_one_event() {
+        for db in caucus_testkit::databases().await {
+            let store = Store::open(&db.url).await.unwrap();
+            let mut tx = store.begin().await.unwrap();
+            members::insert_many(&mut tx, &[row("B1"), row("B2")])
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+            let (_, problem) = broken(verify(&store).await.unwrap());
+            assert!(
+                problem.starts_with("2 member rows do not match the audit log")
+                    && problem.contains("member B1 has no digest in the audit log"),
+                "{}: {problem}",
+                db.engine
+            );
+            exec(
+                &store,
+                "UPDATE audit_head SET member_digests_pending = TRUE",
+            )
+            .await;
+            baseline(&store).await.unwrap();
+            let events = list(&store, 0, 10).await.unwrap();
+            assert_eq!(events.len(), 1, "{}", db.engine);
+            assert_eq!(events[0].action, BASELINE_ACTION);
+            assert_eq!(
+                verify(&store).await.unwrap(),
+                Verification::Intact { events: 1 },
+                "{}",
+                db.engine
+            );
+            baseline(&store).await.unwrap();
+            assert_eq!(head(&store).await.unwrap().0, 1, "once only");
             store.close().await;
         }
     }

@@ -3,7 +3,7 @@
 //! paper to the voter who cast it, and papers are always read back in receipt order.
 pub mod counts;
 
-use crate::register::members::{fixed_chunks, placeholders};
+use crate::sql::{fixed_chunks, placeholders};
 use crate::{on_pool, on_tx, Result, Store, StoreError, Tx};
 use sqlx::Row;
 use std::collections::HashMap;

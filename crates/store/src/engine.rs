@@ -242,15 +242,15 @@ impl Store {
         }
     }
 
+    /// Applies any pending migrations (`migrations::apply`), then what follows them: on SQLite the
+    /// access log moves into its own file (`access_log_file::relocate`), and the members already
+    /// there get their digests, once (`member_digests::baseline`).
     pub async fn migrate(&self) -> Result<()> {
-        match self {
-            Store::Sqlite(p) => {
-                sqlx::migrate!("migrations/sqlite").run(p.writer()).await?;
-                if let Some(file) = p.access_log_file() {
-                    crate::access::access_log_file::relocate(p.writer(), file).await?;
-                }
+        crate::migrations::apply(self).await?;
+        if let Store::Sqlite(p) = self {
+            if let Some(file) = p.access_log_file() {
+                crate::access::access_log_file::relocate(p.writer(), file).await?;
             }
-            Store::Postgres(p) => sqlx::migrate!("migrations/postgres").run(p).await?,
         }
         crate::audit::member_digests::baseline(self).await
     }

@@ -6,11 +6,14 @@
 pub mod access;
 pub mod audit;
 pub mod ballots;
+mod digest;
 mod engine;
+mod migrations;
 pub mod offices;
 pub mod ops;
 pub mod organisation;
 pub mod register;
+mod sql;
 
 pub use engine::{Engine, PoolUse, Sqlite, Store, Tx};
 pub use sqlx::Error as SqlxError;
@@ -35,44 +38,3 @@ pub enum StoreError {
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
-/// `LIMIT n` as SQL, with the number written into the statement rather than bound. SQLite plans an
-/// ORDER BY ... LIMIT with the limit's value, so a bound limit marks the statement as depending on
-/// it and SQLite prepares the statement again every time it is bound: a list page's query was
-/// parsed and planned afresh on every request. The number is an `i64`, so nothing else can get in.
-pub(crate) fn limit(n: i64) -> String {
-    format!("LIMIT {}", n.max(0))
-}
-
-#[cfg(test)]
-mod tests {
-    /// Every statement here takes its limit through `limit`: a bound one is re-prepared on every use.
-    #[test]
-    fn no_statement_binds_its_limit() {
-        let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
-        let mut files = Vec::new();
-        while let Some(dir) = dirs.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    dirs.push(path);
-                } else {
-                    files.push(path);
-                }
-            }
-        }
-        assert!(files.len() > 20, "{files:?}");
-        for path in files {
-            let text = std::fs::read_to_string(&path).unwrap();
-            // Spelled out here so that this file does not match itself.
-            for (word, mark) in [("LIMIT", '$'), ("LIMIT", '?'), ("OFFSET", '$')] {
-                let bound = format!("{word} {mark}");
-                assert!(
-                    !text.contains(&bound),
-                    "{} has a statement that binds its {word}",
-                    path.display()
-                );
-            }
-        }
-    }
-}

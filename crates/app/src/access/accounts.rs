@@ -1,8 +1,8 @@
 //! Accounts and logging in: creating an account and granting it a role (audited), checking a
 //! password (argon2id) and a TOTP code (each code works once: the account's last step is kept),
-//! throttling failed logins (per address and account, per address, and, far more loosely, per account
-//! from everywhere, so that no one can lock an account's owner out from elsewhere), and the
-//! credentials a login yields (a browser session with its CSRF token, or an API bearer token).
+//! throttling failed logins (the rule is in `throttle`), and the credentials a login yields (a
+//! browser session with its CSRF token, or an API bearer token). The secrets themselves (random
+//! tokens, their hashes, TOTP codes) are made in `secrets`.
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use caucus_domain::access::policy::{Actor, Grant, GrantUnit, Role};
@@ -11,86 +11,25 @@ use caucus_store::audit::{self, digest, NewEvent};
 use caucus_store::{organisation::geography, organisation::units};
 use rand::Rng;
 use time::{Date, OffsetDateTime};
-use totp_rs::{Algorithm, Secret, TOTP};
 
+use crate::access::second_factor::{looks_like_recovery_code, use_recovery_code};
+use crate::access::throttle::check_throttle;
 use crate::{App, AppError, Result};
+
+// Kept at their old paths for the web, the CLI and the tests.
+pub use crate::access::secrets::{
+    check_totp, new_totp_secret, random_hex, token_hash, totp_code, totp_step, Session,
+    TOTP_REPLAYED,
+};
+pub use crate::access::throttle::{
+    throttle, Throttle, KNOWN_ADDRESS_SECONDS, MAX_FAILURES_PER_ACCOUNT, MAX_FAILURES_PER_ADDRESS,
+    MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT, THROTTLE_WINDOW_SECONDS,
+};
 
 /// How long a browser session lasts without logging in again.
 pub const SESSION_SECONDS: i64 = 12 * 3600;
 /// How long an API token from `POST /api/v1/session` lasts.
 pub const API_TOKEN_SECONDS: i64 = 24 * 3600;
-/// Failed logins counted for throttling: those of the last quarter of an hour.
-pub const THROTTLE_WINDOW_SECONDS: i64 = 15 * 60;
-/// Failures from one address at one account (email) before that address is held back from it. Other
-/// addresses are not: a stranger's wrong guesses do not lock the owner out.
-pub const MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT: i64 = 5;
-/// Failures from one address at any accounts before it is held back from all (password spraying).
-pub const MAX_FAILURES_PER_ADDRESS: i64 = 20;
-/// Failures at one account from all addresses before every address is held back from it but those
-/// it has logged in from lately: a guess spread over many addresses is slowed, and the owner, at an
-/// address of theirs, still gets in.
-pub const MAX_FAILURES_PER_ACCOUNT: i64 = 50;
-/// An address the account logged in from within this long is its owner's as far as the
-/// account-wide limit goes.
-pub const KNOWN_ADDRESS_SECONDS: i64 = 30 * 24 * 3600;
-
-/// Which limit holds a login back, if any.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Throttle {
-    Open,
-    /// Too many failures from this address at this account.
-    AddressAndAccount,
-    /// Too many failures from this address, at any accounts.
-    Address,
-    /// Too many failures at this account from everywhere, and the address is not one it logged in from lately.
-    Account,
-}
-
-/// The throttling rule over the failures counted in the window.
-pub fn throttle(f: &store::Failures) -> Throttle {
-    if f.address_and_account >= MAX_FAILURES_PER_ADDRESS_AND_ACCOUNT {
-        Throttle::AddressAndAccount
-    } else if f.address >= MAX_FAILURES_PER_ADDRESS {
-        Throttle::Address
-    } else if f.account >= MAX_FAILURES_PER_ACCOUNT && !f.known_address {
-        Throttle::Account
-    } else {
-        Throttle::Open
-    }
-}
-
-/// Refuses (`TooManyAttempts`, saying `what`) a login or proof from `address` at the account `email`
-/// that throttling holds back.
-pub(crate) async fn check_throttle(
-    app: &App,
-    email: &str,
-    address: &str,
-    now: i64,
-    what: &str,
-) -> Result<()> {
-    let failures = store::recent_failures(
-        &app.store,
-        email,
-        address,
-        now - THROTTLE_WINDOW_SECONDS,
-        now - KNOWN_ADDRESS_SECONDS,
-    )
-    .await?;
-    match throttle(&failures) {
-        Throttle::Open => Ok(()),
-        held => {
-            tracing::info!(email = %email, address = %address, ?held, "{what} held back");
-            Err(AppError::TooManyAttempts(format!(
-                "too many {what}: wait a quarter of an hour and try again"
-            )))
-        }
-    }
-}
-
-/// What a TOTP code that was already used is refused with.
-pub const TOTP_REPLAYED: &str = "that code has already been used: wait for your authenticator app \
-    to show the next one and enter that";
-
 /// What `caucus user add` asks for.
 #[derive(Debug, Clone)]
 pub struct AddUser {
@@ -114,13 +53,6 @@ pub struct AddedUser {
     pub unit_code: Option<String>,
 }
 
-/// A secret of `bytes` random bytes as lower-case hex (tokens, generated passwords).
-pub fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rng().fill(buf.as_mut_slice());
-    hex::encode(buf)
-}
-
 /// Hashes a password with argon2id and a random salt, in the PHC string format.
 pub fn hash_password(password: &str) -> Result<String> {
     let mut salt = [0u8; 16];
@@ -140,58 +72,6 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
             .is_ok(),
         Err(_) => false,
     }
-}
-
-/// A fresh TOTP secret, base32 as authenticator apps take it.
-pub fn new_totp_secret() -> String {
-    let mut raw = [0u8; 20];
-    rand::rng().fill(&mut raw);
-    match Secret::Raw(raw.to_vec()).to_encoded() {
-        Secret::Encoded(s) => s,
-        Secret::Raw(_) => hex::encode(raw),
-    }
-}
-
-fn totp(secret_base32: &str) -> Option<TOTP> {
-    let bytes = Secret::Encoded(secret_base32.to_string()).to_bytes().ok()?;
-    TOTP::new(Algorithm::SHA1, 6, 1, 30, bytes).ok()
-}
-
-/// The 6-digit code of a base32 secret at a Unix time (tests and the demo compute it this way).
-pub fn totp_code(secret_base32: &str, unix_seconds: u64) -> Option<String> {
-    totp(secret_base32).map(|t| t.generate(unix_seconds))
-}
-
-/// Whether `code` is right for the secret at `unix_seconds`, one 30-second step either side allowed.
-pub fn check_totp(secret_base32: &str, code: &str, unix_seconds: u64) -> bool {
-    totp_step(secret_base32, code, unix_seconds).is_some()
-}
-
-/// The 30-second step (`unix_seconds / 30`) whose code `code` is, among the step of `unix_seconds`
-/// and one either side (the latest, should two share a code); `None` when it is none of theirs. The
-/// step is what replay protection keeps: a code of a step no later than the last used is refused.
-pub fn totp_step(secret_base32: &str, code: &str, unix_seconds: u64) -> Option<i64> {
-    let t = totp(secret_base32)?;
-    let code = code.trim();
-    let now = unix_seconds / t.step;
-    let mut found = None;
-    for step in now.saturating_sub(1)..=now + 1 {
-        // Every step is compared, in constant time, so timing says nothing of which matched.
-        if same_bytes(t.generate(step * t.step).as_bytes(), code.as_bytes()) {
-            found = Some(step);
-        }
-    }
-    found.and_then(|s| i64::try_from(s).ok())
-}
-
-/// Compares two byte strings in time that depends on their lengths only.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
-}
-
-/// The SHA-256 of a bearer secret: what the database keeps instead of the secret.
-pub fn token_hash(token: &str) -> String {
-    digest(token.as_bytes())
 }
 
 fn normalise_email(email: &str) -> Result<String> {
@@ -406,8 +286,8 @@ pub async fn verify(app: &App, login: &Login<'_>) -> Result<Verified> {
                             Err(AppError::Unauthenticated(TOTP_REPLAYED.to_string()))
                         }
                     }
-                    None if crate::access::second_factor::looks_like_recovery_code(code)
-                        && crate::access::second_factor::use_recovery_code(app, a.id, code).await? =>
+                    None if looks_like_recovery_code(code)
+                        && use_recovery_code(app, a.id, code).await? =>
                     {
                         Ok(Verified::Account(a.id))
                     }
@@ -432,14 +312,6 @@ async fn needs_second_factor(app: &App, account_id: i64) -> Result<bool> {
                 .iter()
                 .any(|g| Role::parse(&g.role).map_or(true, Role::needs_second_factor))
         }))
-}
-
-/// A browser session: the cookie's secret, the CSRF token its forms carry, and when it ends.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    pub token: String,
-    pub csrf_token: String,
-    pub expires_at: OffsetDateTime,
 }
 
 /// Starts a browser session. A new token on every login is the rotation that defeats fixation;
@@ -561,7 +433,7 @@ pub(crate) fn actor_of(account_id: i64, holder: store::Holder) -> (String, Actor
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     #[test]
@@ -573,59 +445,7 @@ mod tests {
         assert!(!verify_password("anything", "not a hash"));
     }
 
-    #[test]
-    fn a_totp_code_checks_in_its_own_step_and_not_two_steps_later() {
-        let s = new_totp_secret();
-        let code = totp_code(&s, 1_800_000_000).unwrap();
-        assert_eq!(code.len(), 6);
-        assert!(check_totp(&s, &code, 1_800_000_000));
-        assert!(check_totp(&s, &code, 1_800_000_030));
-        assert!(!check_totp(&s, &code, 1_800_000_090));
-        assert!(!check_totp("not base32!", &code, 1_800_000_000));
-    }
-
-    #[test]
-    fn a_totp_code_is_read_as_its_own_step_one_either_side_allowed() {
-        let s = new_totp_secret();
-        let at = 1_800_000_000u64;
-        let step = (at / 30) as i64;
-        let code = totp_code(&s, at).unwrap();
-        assert_eq!(totp_step(&s, &code, at), Some(step));
-        assert_eq!(totp_step(&s, &format!(" {code} "), at + 30), Some(step));
-        assert_eq!(totp_step(&s, &code, at - 30), Some(step));
-        assert_eq!(totp_step(&s, &code, at + 60), None);
-        let next = totp_code(&s, at + 30).unwrap();
-        if next != code {
-            assert_eq!(totp_step(&s, &next, at), Some(step + 1));
-        }
-        assert_eq!(totp_step(&s, "12345", at), None);
-        assert_eq!(totp_step("not base32!", &code, at), None);
-    }
-
-    #[test]
-    fn one_address_cannot_lock_an_account_out_from_everywhere_else() {
-        let f = |address_and_account, address, account, known_address| {
-            throttle(&store::Failures {
-                address_and_account,
-                address,
-                account,
-                known_address,
-            })
-        };
-        assert_eq!(f(4, 4, 4, false), Throttle::Open);
-        assert_eq!(f(5, 5, 5, false), Throttle::AddressAndAccount);
-        // Five failures elsewhere do not hold back a new address.
-        assert_eq!(f(0, 0, 5, false), Throttle::Open);
-        // Spraying: few at each account, many from the address.
-        assert_eq!(f(1, 20, 1, false), Throttle::Address);
-        // A guess spread over many addresses: held back everywhere but where the owner logs in.
-        assert_eq!(f(0, 0, 49, false), Throttle::Open);
-        assert_eq!(f(0, 0, 50, false), Throttle::Account);
-        assert_eq!(f(0, 0, 50, true), Throttle::Open);
-        assert_eq!(f(5, 0, 50, true), Throttle::AddressAndAccount);
-    }
-
-    async fn app_on(url: &str, day: time::Date) -> App {
+    pub(crate) async fn app_on(url: &str, day: time::Date) -> App {
         App::new(
             caucus_store::Store::open(url).await.unwrap(),
             caucus_domain::rulebook::Rulebook::shipped().unwrap(),
@@ -633,7 +453,7 @@ mod tests {
         )
     }
 
-    fn member_login(email: &str) -> AddUser {
+    pub(crate) fn member_login(email: &str) -> AddUser {
         AddUser {
             email: email.to_string(),
             role: Role::Member,
@@ -642,77 +462,6 @@ mod tests {
             member_number: None,
             valid_from: None,
             valid_until: None,
-        }
-    }
-
-    #[tokio::test]
-    async fn sessions_expire_tokens_are_revoked_and_log_out_everywhere_ends_both() {
-        use time::macros::date;
-        for db in caucus_testkit::databases().await {
-            let day1 = app_on(&db.url, date!(2026 - 11 - 22)).await;
-            let id = add_user(&day1, "test", &member_login("m@example.org"))
-                .await
-                .unwrap()
-                .account_id;
-            let login = Login {
-                email: "M@example.org",
-                password: "a long enough password",
-                totp: None,
-                address: "192.0.2.1",
-            };
-            assert_eq!(log_in(&day1, &login).await.unwrap(), id, "{}", db.engine);
-
-            let s = start_session(&day1, id, None).await.unwrap();
-            let (email, actor, csrf) = session(&day1, &s.token).await.unwrap().unwrap();
-            assert_eq!(
-                (email.as_str(), actor.account_id, csrf),
-                ("m@example.org", id, s.csrf_token.clone())
-            );
-            assert_eq!(
-                actor,
-                actor_of(id, store::holder(&day1.store, id).await.unwrap().unwrap()).1
-            );
-            // A new login replaces the browser's old session (rotation).
-            let s2 = start_session(&day1, id, Some(&s.token)).await.unwrap();
-            assert_eq!(session(&day1, &s.token).await.unwrap(), None);
-            let day2 = app_on(&db.url, date!(2026 - 11 - 23)).await;
-            assert_eq!(
-                session(&day2, &s2.token).await.unwrap(),
-                None,
-                "a day later the session has expired"
-            );
-
-            let (email, holder) = super::actor(&day1, id).await.unwrap();
-            let token_of = |secret: String| {
-                let day1 = &day1;
-                async move {
-                    crate::access::api_tokens::access(day1, &secret)
-                        .await
-                        .unwrap()
-                }
-            };
-            let t = crate::access::api_tokens::issue_login_token(&day1, &holder)
-                .await
-                .unwrap();
-            let access = token_of(t.token.clone()).await.unwrap();
-            assert_eq!((access.account_id, &access.email), (id, &email));
-            assert_eq!(access.actor, holder);
-            assert!(revoke_api_token(&day1, &t.token).await.unwrap());
-            assert_eq!(token_of(t.token).await, None);
-
-            let s3 = start_session(&day1, id, None).await.unwrap();
-            let t2 = crate::access::api_tokens::issue_login_token(&day1, &holder)
-                .await
-                .unwrap();
-            log_out_everywhere(&day1, id).await.unwrap();
-            assert_eq!(session(&day1, &s3.token).await.unwrap(), None);
-            assert_eq!(token_of(t2.token).await, None);
-            assert!(matches!(
-                caucus_store::audit::verify(&day1.store).await.unwrap(),
-                caucus_store::audit::Verification::Intact { events: 2 }
-            ));
-            day1.store.close().await;
-            day2.store.close().await;
         }
     }
 

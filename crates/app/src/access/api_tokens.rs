@@ -9,7 +9,8 @@ use caucus_store::audit::{self, NewEvent};
 use std::collections::BTreeSet;
 use time::OffsetDateTime;
 
-use crate::access::accounts::{actor_of, random_hex, token_hash, ApiToken, API_TOKEN_SECONDS};
+use crate::access::accounts::{actor_of, ApiToken, API_TOKEN_SECONDS};
+use crate::access::secrets::{random_hex, token_hash};
 use crate::{App, AppError, Result};
 
 /// The longest a token made on the settings page may last.
@@ -173,4 +174,84 @@ pub async fn revoke(app: &App, actor: &Actor, public_id: &str) -> Result<()> {
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::accounts::tests::{app_on, member_login};
+    use crate::access::accounts::{
+        self, add_user, log_in, log_out_everywhere, revoke_api_token, session, start_session, Login,
+    };
+    use caucus_store::access::accounts as account_store;
+
+    #[tokio::test]
+    async fn sessions_expire_tokens_are_revoked_and_log_out_everywhere_ends_both() {
+        use time::macros::date;
+        for db in caucus_testkit::databases().await {
+            let day1 = app_on(&db.url, date!(2026 - 11 - 22)).await;
+            let id = add_user(&day1, "test", &member_login("m@example.org"))
+                .await
+                .unwrap()
+                .account_id;
+            let login = Login {
+                email: "M@example.org",
+                password: "a long enough password",
+                totp: None,
+                address: "192.0.2.1",
+            };
+            assert_eq!(log_in(&day1, &login).await.unwrap(), id, "{}", db.engine);
+
+            let s = start_session(&day1, id, None).await.unwrap();
+            let (email, actor, csrf) = session(&day1, &s.token).await.unwrap().unwrap();
+            assert_eq!(
+                (email.as_str(), actor.account_id, csrf),
+                ("m@example.org", id, s.csrf_token.clone())
+            );
+            assert_eq!(
+                actor,
+                actor_of(
+                    id,
+                    account_store::holder(&day1.store, id)
+                        .await
+                        .unwrap()
+                        .unwrap()
+                )
+                .1
+            );
+            // A new login replaces the browser's old session (rotation).
+            let s2 = start_session(&day1, id, Some(&s.token)).await.unwrap();
+            assert_eq!(session(&day1, &s.token).await.unwrap(), None);
+            let day2 = app_on(&db.url, date!(2026 - 11 - 23)).await;
+            assert_eq!(
+                session(&day2, &s2.token).await.unwrap(),
+                None,
+                "a day later the session has expired"
+            );
+
+            let (email, holder) = accounts::actor(&day1, id).await.unwrap();
+            let token_of = |secret: String| {
+                let day1 = &day1;
+                async move { super::access(day1, &secret).await.unwrap() }
+            };
+            let t = issue_login_token(&day1, &holder).await.unwrap();
+            let access = token_of(t.token.clone()).await.unwrap();
+            assert_eq!((access.account_id, &access.email), (id, &email));
+            assert_eq!(access.actor, holder);
+            assert!(revoke_api_token(&day1, &t.token).await.unwrap());
+            assert_eq!(token_of(t.token).await, None);
+
+            let s3 = start_session(&day1, id, None).await.unwrap();
+            let t2 = issue_login_token(&day1, &holder).await.unwrap();
+            log_out_everywhere(&day1, id).await.unwrap();
+            assert_eq!(session(&day1, &s3.token).await.unwrap(), None);
+            assert_eq!(token_of(t2.token).await, None);
+            assert!(matches!(
+                caucus_store::audit::verify(&day1.store).await.unwrap(),
+                caucus_store::audit::Verification::Intact { events: 2 }
+            ));
+            day1.store.close().await;
+            day2.store.close().await;
+        }
+    }
 }

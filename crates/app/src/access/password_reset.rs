@@ -9,7 +9,8 @@ use caucus_store::access::accounts as account_store;
 use caucus_store::access::password_resets as store;
 use caucus_store::audit::{self, NewEvent};
 
-use crate::access::accounts::{hash_password, random_hex, token_hash};
+use crate::access::accounts::hash_password;
+use crate::access::secrets::{random_hex, token_hash};
 use crate::{ops::mail, App, AppError, Result};
 
 /// How long a reset link works.

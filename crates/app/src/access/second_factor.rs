@@ -9,7 +9,10 @@ use caucus_store::audit::{self, NewEvent};
 use qrcode::render::svg;
 use qrcode::QrCode;
 
-use crate::access::accounts::{new_totp_secret, random_hex, token_hash, totp_step, Session};
+use crate::access::secrets::{
+    new_totp_secret, random_hex, token_hash, totp_step, Session, TOTP_REPLAYED,
+};
+use crate::access::throttle::check_throttle;
 use crate::{App, AppError, Result};
 
 /// Recovery codes issued at enrolment.
@@ -27,7 +30,7 @@ pub struct Enrolment {
 }
 
 /// The `otpauth://` URI authenticator apps read from a QR code (SHA-1, 6 digits, 30 s: what
-/// `accounts::check_totp` checks).
+/// `secrets::check_totp` checks).
 pub fn otpauth_uri(email: &str, secret: &str) -> String {
     let label: String =
         url::form_urlencoded::byte_serialize(format!("{ISSUER}:{email}").as_bytes())
@@ -235,8 +238,7 @@ async fn prove(
         }
     };
     let now = app.clock.now().unix_timestamp();
-    crate::access::accounts::check_throttle(app, &account.email, address, now, "wrong codes")
-        .await?;
+    check_throttle(app, &account.email, address, now, "wrong codes").await?;
     let code = code.trim();
     let mut tx = app.store.begin().await?;
     let refusal = match totp_step(secret, code, now as u64) {
@@ -244,7 +246,7 @@ async fn prove(
             if store::use_totp_step_in(&mut tx, account_id, step).await? {
                 return Ok((tx, Proof::Totp));
             }
-            crate::access::accounts::TOTP_REPLAYED
+            TOTP_REPLAYED
         }
         None => {
             if looks_like_recovery_code(code)

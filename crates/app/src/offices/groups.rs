@@ -2,12 +2,13 @@
 //! its members are the councillors holding a seat (an office of kind `councillor`) in it, so the
 //! group on any day is read from the register. Whether the council has the strong-leader model is
 //! recorded with the group; it decides the elected leader's term (`13.leader`). A leader takes
-//! office by election (see `ballots::publish_from`) or, when the register is first set up, by
+//! office by election (see `publish_ballot`) or, when the register is first set up, by
 //! recording the sitting leader; either way the previous leader's term ends the day the new one
 //! begins, in the same transaction as the audit event.
+use crate::ballots;
 use crate::offices::{appoint, Appointment};
+use crate::organisation::units::find_unit;
 use crate::register::members::history;
-use crate::register::records::find_unit;
 use crate::{App, AppError, Result};
 use caucus_domain::access::policy::Actor;
 use caucus_domain::decision::{Decision, Reason};
@@ -212,7 +213,7 @@ pub async fn record_leader(
 /// in the group and may hold office, ends the running leader's term on that day, sets the new
 /// term's end by the council's model and writes the audit event (`detail` adds to it). Refused
 /// when another leader's term is already set to begin on or after `from`.
-pub(crate) async fn install_leader(
+async fn install_leader(
     app: &App,
     tx: &mut Tx,
     actor: &str,
@@ -284,6 +285,32 @@ pub(crate) async fn install_leader(
     Ok(id)
 }
 
+/// Publishes a counted ballot; a ballot that fills an office (a group leader election) also makes
+/// its winner the group's leader, in the same transaction, from `takes_office_on` (default: the day
+/// of publication, and never before it), ending the previous leader's term that day.
+pub async fn publish_ballot(
+    app: &App,
+    actor: &Actor,
+    id: i64,
+    takes_office_on: Option<Date>,
+) -> Result<()> {
+    let (mut tx, decided) = ballots::publish_in(app, actor, id, takes_office_on).await?;
+    if let Some(winner) = decided.winners.first() {
+        install_leader(
+            app,
+            &mut tx,
+            &ballots::actor_name(actor),
+            &decided.ballot.unit,
+            winner,
+            decided.takes_office_on,
+            serde_json::json!({ "ballot": id, "clauses": ballots::clauses(&decided.why) }),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
 /// A Labour group as its page shows it on a day.
 #[derive(Debug, Clone)]
 pub struct GroupView {
@@ -348,5 +375,5 @@ pub async fn leader_and_members(
 
 /// May the actor run this group's ballots and petitions (the officers over its council)?
 pub async fn may_manage(app: &App, actor: &Actor, group: &Unit) -> Result<bool> {
-    Ok(crate::ballots::may_manage(app, actor, group).await?.allowed)
+    Ok(ballots::may_manage(app, actor, group).await?.allowed)
 }

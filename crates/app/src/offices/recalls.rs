@@ -3,7 +3,7 @@
 //! once; the recall is triggered when the signatures reach the rulebook's share of the group
 //! (`13.leader`, two-thirds), judged by `offices::group_leader_recall`. Signing is not secret: each signature is audited by name.
 use crate::offices::groups;
-use crate::register::records::find_unit;
+use crate::organisation::units::find_unit;
 use crate::{App, AppError, Result};
 use caucus_domain::access::policy::{can, Action, Actor, Resource};
 use caucus_domain::decision::{Decision, Reason};

@@ -8,7 +8,7 @@ use caucus_store::ballots::counts::{self, AccountLine};
 use caucus_store::organisation::units::{self, Unit};
 
 use crate::offices::{compliance, Compliance};
-use crate::register::records::find_unit;
+use crate::organisation::units::find_unit;
 use crate::{App, AppError, Result};
 
 /// A unit an officer holds a grant over, with its members by status and its compliance checks.

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use time::Date;
 
-use crate::register::records::{ListCursor, ListedMember};
+use crate::register::listed::{ListCursor, ListedMember};
 
 /// The most pages kept for one state of the register: a page of 50 members with their histories and
 /// reasons is some 50 KB, so at most about 12 MB.

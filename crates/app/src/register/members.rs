@@ -120,7 +120,7 @@ pub async fn record_transition(app: &App, actor: &str, req: &TransitionRequest) 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::organisation::geography_import::{import_geography, GeographyOptions};
     use crate::register::member_import::{import_members, ImportOptions};
@@ -129,7 +129,7 @@ mod tests {
     use caucus_store::Store;
     use time::macros::date;
 
-    async fn register(url: &str, dir: &std::path::Path) -> App {
+    pub(crate) async fn register(url: &str, dir: &std::path::Path) -> App {
         let store = Store::open(url).await.unwrap();
         let app = App::new(
             store,
@@ -257,138 +257,7 @@ mod tests {
         assert_eq!(unchanged.row.status, "lapsed");
     }
 
-    #[tokio::test]
-    async fn officers_are_appointed_within_the_rules_and_the_branch_checked() {
-        use crate::offices::{appoint, compliance, Appointment};
-        use caucus_domain::offices::{Gender, OfficeKind};
-        for db in caucus_testkit::databases().await {
-            let dir = tempfile_dir();
-            let app = register(&db.url, &dir).await;
-            let a1 = members::by_number(&app.store, "A1").await.unwrap().unwrap();
-            let branch =
-                caucus_store::organisation::units::get(&app.store, a1.branch_unit_id.unwrap())
-                    .await
-                    .unwrap()
-                    .unwrap();
-            let chair = Appointment {
-                unit_code: branch.code.clone(),
-                membership_number: "A1".into(),
-                office: OfficeKind::Chair,
-                from: date!(2026 - 03 - 01),
-                until: None,
-                gender: Gender::Woman,
-                appointed_by: "branch_agm".into(),
-            };
-            appoint(&app, "secretary@example.org", &chair)
-                .await
-                .unwrap();
-            let lapsed = Appointment {
-                membership_number: "L1".into(),
-                office: OfficeKind::Secretary,
-                ..chair.clone()
-            };
-            match appoint(&app, "secretary@example.org", &lapsed).await {
-                Err(AppError::RuleRefused(d)) => {
-                    assert!(d.reasons.iter().all(|r| !r.clause.is_empty()))
-                }
-                other => panic!(
-                    "{}: a lapsed member cannot hold office, got {other:?}",
-                    db.engine
-                ),
-            }
-            let c = compliance(&app, &branch.code, date!(2026 - 11 - 22))
-                .await
-                .unwrap();
-            assert_eq!(c.officers.len(), 1);
-            let gender = c.gender.unwrap();
-            assert!(
-                !gender.allowed,
-                "one woman officer is short of the branch minimum"
-            );
-            assert!(
-                gender.reasons[0].message.contains("1 of the"),
-                "{:?}",
-                gender.reasons
-            );
-            assert_eq!(c.gc_delegates.unwrap().delegates, 1);
-            app.store.close().await;
-        }
-    }
-
-    #[tokio::test]
-    async fn officers_appointed_together_are_each_checked_and_audited_and_all_or_none_made() {
-        use crate::offices::{appoint_all, compliance, Appointment};
-        use caucus_domain::offices::{Gender, OfficeKind};
-        for db in caucus_testkit::databases().await {
-            // Not the directory the other tests write their members.csv in at the same time.
-            let dir = tempfile_dir().join("together");
-            std::fs::create_dir_all(&dir).unwrap();
-            let app = register(&db.url, &dir).await;
-            let a1 = members::by_number(&app.store, "A1").await.unwrap().unwrap();
-            let branch =
-                caucus_store::organisation::units::get(&app.store, a1.branch_unit_id.unwrap())
-                    .await
-                    .unwrap()
-                    .unwrap();
-            let chair = Appointment {
-                unit_code: branch.code.clone(),
-                membership_number: "A1".into(),
-                office: OfficeKind::Chair,
-                from: date!(2026 - 11 - 22),
-                until: Some(date!(2027 - 11 - 22)),
-                gender: Gender::Woman,
-                appointed_by: "branch_agm".into(),
-            };
-            let lapsed = Appointment {
-                membership_number: "L1".into(),
-                office: OfficeKind::Secretary,
-                ..chair.clone()
-            };
-            let events = caucus_store::audit::list(&app.store, 0, 10_000)
-                .await
-                .unwrap()
-                .len();
-            // The lapsed member is refused, and so the chair is not appointed either.
-            match appoint_all(&app, "demo", &[chair.clone(), lapsed]).await {
-                Err(AppError::RuleRefused(_)) => {}
-                other => panic!("{}: expected a refusal, got {other:?}", db.engine),
-            }
-            let on = date!(2026 - 11 - 22);
-            assert!(compliance(&app, &branch.code, on)
-                .await
-                .unwrap()
-                .officers
-                .is_empty());
-            let treasurer = Appointment {
-                office: OfficeKind::Treasurer,
-                ..chair.clone()
-            };
-            let ids = appoint_all(&app, "demo", &[chair, treasurer])
-                .await
-                .unwrap();
-            assert_eq!(ids.len(), 2);
-            assert_eq!(
-                compliance(&app, &branch.code, on)
-                    .await
-                    .unwrap()
-                    .officers
-                    .len(),
-                2
-            );
-            let log = caucus_store::audit::list(&app.store, 0, 10_000)
-                .await
-                .unwrap();
-            assert_eq!(log.len(), events + 2, "{}", db.engine);
-            assert!(log[events..].iter().all(|e| e.action == "office.appoint"));
-            assert!(matches!(
-                caucus_store::audit::verify(&app.store).await.unwrap(),
-                caucus_store::audit::Verification::Intact { .. }
-            ));
-            app.store.close().await;
-        }
-    }
-
-    fn tempfile_dir() -> std::path::PathBuf {
+    pub(crate) fn tempfile_dir() -> std::path::PathBuf {
         let dir = std::env::temp_dir().join(format!("caucus-app-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         dir

@@ -11,13 +11,18 @@ use caucus_store::access::accounts as access;
 use caucus_store::audit;
 use caucus_store::organisation::units::{self, Unit};
 pub use caucus_store::register::members::Placement;
-use caucus_store::register::members::{self, ListOf, ListedRow, Member, Placed, StatusRow};
+use caucus_store::register::members::{self, ListOf, Member, Placed, StatusRow};
 use std::sync::Arc;
 use time::Date;
 
+use crate::offices::{compliance_of, Compliance};
+use crate::organisation::units::find_unit;
 use crate::register::list_cache::{PageKey, Version};
 use crate::register::member_history::RecordDates;
 use crate::{App, AppError, Result};
+
+// Kept at their old paths for the web and the tests.
+pub use crate::register::listed::{ListCursor, ListedMember};
 
 /// A page of a list and where the next begins (`None` at the end).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,31 +44,6 @@ fn next_of<T, C>(items: &[T], limit: i64, cursor: impl Fn(&T) -> C) -> Option<C>
         items.last().map(cursor)
     } else {
         None
-    }
-}
-
-/// Where a unit's membership list goes on from: the last member shown, by postcode and id (the
-/// list's order). Its text is opaque to readers: the postcode in hex, a dot, the id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ListCursor {
-    pub postcode: String,
-    pub id: i64,
-}
-
-impl ListCursor {
-    pub fn parse(text: &str) -> Result<ListCursor> {
-        let bad = || AppError::Invalid(format!("'{text}' is not a cursor from a previous page"));
-        let (postcode, id) = text.split_once('.').ok_or_else(bad)?;
-        let postcode = hex::decode(postcode)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .ok_or_else(bad)?;
-        let id = id.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(bad)?;
-        Ok(ListCursor { postcode, id })
-    }
-
-    pub fn text(&self) -> String {
-        format!("{}.{}", hex::encode(&self.postcode), self.id)
     }
 }
 
@@ -165,13 +145,6 @@ pub(crate) async fn may_read_members(
     Err(AppError::Forbidden(gate))
 }
 
-/// The unit with this code (as the API addresses units), or not found.
-pub async fn find_unit(app: &App, code: &str) -> Result<Unit> {
-    units::find_current(&app.store, code)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("unit {code}")))
-}
-
 fn unit_kind(u: &Unit) -> UnitKind {
     UnitKind::parse(&u.kind).unwrap_or(UnitKind::National)
 }
@@ -239,22 +212,15 @@ pub async fn unit_officers(
     app: &App,
     actor: &Actor,
     view: &UnitView,
-) -> Result<Option<crate::offices::Compliance>> {
+) -> Result<Option<Compliance>> {
     let today = app.clock.today();
     authorise(actor, Action::ListMembers, &view.resource, today)?;
     match unit_kind(&view.unit) {
-        UnitKind::Branch | UnitKind::Clp => Ok(Some(
-            crate::offices::compliance_of(app, view.unit.clone(), today).await?,
-        )),
+        UnitKind::Branch | UnitKind::Clp => {
+            Ok(Some(compliance_of(app, view.unit.clone(), today).await?))
+        }
         _ => Ok(None),
     }
-}
-
-/// A member on a list: who they are and their flags (can attend, vote, hold office) today.
-#[derive(Debug, Clone)]
-pub struct ListedMember {
-    pub member: ListedRow,
-    pub flags: ListFlags,
 }
 
 /// A page of a unit's membership list, shared with the pages kept in `App::lists`.

@@ -72,7 +72,7 @@ pub async fn attach(c: &mut SqliteConnection, file: &Path) -> std::result::Resul
 /// The statements caucus's migrations make the access log with (table first, then its indexes),
 /// read back from a database in memory that they were applied to.
 async fn canonical_ddl() -> Result<Vec<(String, String)>> {
-    let pool = crate::ops::backup::migrated_in_memory().await?;
+    let pool = crate::migrations::migrated_in_memory().await?;
     let rows = sqlx::query(
         "SELECT name, sql FROM sqlite_master WHERE tbl_name = 'access_log' AND sql IS NOT NULL \
          ORDER BY type = 'table' DESC, name",

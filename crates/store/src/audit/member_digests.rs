@@ -10,8 +10,9 @@
 //! members, and its event stays one short line. On an import that is one more narrow multi-row insert
 //! per batch, appended in key order (one event's rows are a run of the primary key, and new members'
 //! ids are the newest in the member index).
-use crate::audit::{self, NewEvent};
-use crate::register::members::{fixed_chunks, member_row_from, placeholders, MemberRow};
+use crate::audit::chain::{self, NewEvent};
+use crate::register::members::{member_row_from, MemberRow};
+use crate::sql::{fixed_chunks, placeholders};
 use crate::{on_pool, on_tx, Result, Store, Tx};
 use sha2::{Digest, Sha256};
 use sqlx::Row;
@@ -127,7 +128,7 @@ pub async fn baseline(store: &Store) -> Result<()> {
         tx.commit().await?;
         return Ok(());
     }
-    let pending = audit::reserve(&mut tx).await?;
+    let pending = chain::reserve(&mut tx).await?;
     let (count, after) = record_all(&mut tx, pending.seq).await?;
     pending
         .write(
@@ -156,7 +157,7 @@ pub async fn baseline(store: &Store) -> Result<()> {
 pub(crate) async fn record_all(tx: &mut Tx, seq: i64) -> Result<(i64, String)> {
     let sql = format!(
         "SELECT * FROM members WHERE id > $1 ORDER BY id {}",
-        crate::limit(PAGE)
+        crate::sql::limit(PAGE)
     );
     let mut after = 0i64;
     let mut set = SetDigest::default();
@@ -230,7 +231,7 @@ async fn check_events(
     let sql = format!(
         "SELECT audit_seq, member_id, digest FROM member_digests \
          WHERE (audit_seq, member_id) > ($1, $2) ORDER BY audit_seq, member_id {}",
-        crate::limit(PAGE)
+        crate::sql::limit(PAGE)
     );
     let mut problems: Vec<(i64, String)> = Vec::new();
     let mut judge = |seq: i64, found: SetDigest, stated: &mut BTreeMap<i64, (i64, String)>| {
@@ -324,7 +325,7 @@ async fn check_members(store: &Store, end: i64) -> Result<Option<(i64, String)>>
          LEFT JOIN member_digests d ON d.member_id = m.id AND d.audit_seq = \
            (SELECT MAX(x.audit_seq) FROM member_digests x WHERE x.member_id = m.id) \
          WHERE m.id > $1 ORDER BY m.id {}",
-        crate::limit(PAGE)
+        crate::sql::limit(PAGE)
     );
     // (membership number, the event whose digest it no longer matches, if any)
     let mut bad: Vec<(String, Option<i64>)> = Vec::new();
@@ -394,189 +395,14 @@ async fn check_members(store: &Store, end: i64) -> Result<Option<(i64, String)>>
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{verify, Verification};
-    use crate::{on_writer, register::members};
-    use std::collections::HashMap;
-    use time::macros::date;
-
-    fn row(number: &str) -> MemberRow {
-        MemberRow {
-            membership_number: number.into(),
-            given_name: "Ada".into(),
-            family_name: "Byron".into(),
-            email: None,
-            phone: None,
-            date_of_birth: Some(date!(1990 - 01 - 02)),
-            address_line1: None,
-            address_line2: None,
-            town: None,
-            postcode: "L1 0AA".into(),
-            joined_on: date!(2020 - 01 - 01),
-            continuous_since: date!(2020 - 01 - 01),
-            rate: "standard".into(),
-            payment_method: "card".into(),
-            paid_up_until: Some(date!(2027 - 01 - 01)),
-            registered_to_vote: true,
-            registration_verified_on: None,
-            trade_union: None,
-            status: "active".into(),
-            row_digest: number.into(),
-        }
-    }
-
-    /// Inserts members as the import does: their digests beside the event that writes them.
-    async fn write_members(store: &Store, rows: &[MemberRow]) -> HashMap<String, i64> {
-        let mut tx = store.begin().await.unwrap();
-        let pending = audit::reserve(&mut tx).await.unwrap();
-        let ids = members::insert_many(&mut tx, rows).await.unwrap();
-        let digests: Vec<(i64, String)> = rows
-            .iter()
-            .map(|r| (ids[&r.membership_number], r.audit_digest()))
-            .collect();
-        let after = record(&mut tx, pending.seq, digests).await.unwrap();
-        pending
-            .write(
-                &mut tx,
-                NewEvent {
-                    occurred_at: "2026-11-22T10:00:00Z".into(),
-                    actor: "test".into(),
-                    action: "members.import".into(),
-                    subject: "import:1".into(),
-                    after: Some(after),
-                    detail: serde_json::json!({ DETAIL_KEY: rows.len() }),
-                    ..Default::default()
-                },
-            )
-            .await
-            .unwrap();
-        tx.commit().await.unwrap();
-        ids
-    }
-
-    async fn exec(store: &Store, sql: &str) {
-        on_writer!(store, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
-            .execute(c)
-            .await
-            .map(|_| ()))
-        .unwrap();
-    }
-
-    fn broken(v: Verification) -> (i64, String) {
-        match v {
-            Verification::Broken { seq, problem } => (seq, problem),
-            other => panic!("expected a problem, got {other:?}"),
-        }
-    }
-
-    #[tokio::test]
-    async fn a_member_row_edited_outside_caucus_is_named_and_so_is_an_edited_digest() {
-        for db in caucus_testkit::databases().await {
-            let store = Store::open(&db.url).await.unwrap();
-            let ids = write_members(&store, &[row("A1"), row("A2"), row("A3")]).await;
-            assert_eq!(
-                verify(&store).await.unwrap(),
-                Verification::Intact { events: 1 },
-                "{}",
-                db.engine
-            );
-            exec(
-                &store,
-                "UPDATE members SET given_name = 'Mallory' WHERE membership_number = 'A2'",
-            )
-            .await;
-            let (seq, problem) = broken(verify(&store).await.unwrap());
-            assert_eq!(seq, 1, "{}", db.engine);
-            assert!(
-                problem.starts_with("member A2's row does not match the digest event 1 recorded"),
-                "{}: {problem}",
-                db.engine
-            );
-            exec(
-                &store,
-                "UPDATE members SET given_name = 'Ada' WHERE membership_number = 'A2'",
-            )
-            .await;
-            assert!(matches!(
-                verify(&store).await.unwrap(),
-                Verification::Intact { .. }
-            ));
-            // A digest rewritten to match an edit shows against its event.
-            let edited = MemberRow {
-                family_name: "Mallory".into(),
-                ..row("A3")
-            };
-            exec(
-                &store,
-                "UPDATE members SET family_name = 'Mallory' WHERE membership_number = 'A3'",
-            )
-            .await;
-            exec(
-                &store,
-                &format!(
-                    "UPDATE member_digests SET digest = '{}' WHERE member_id = {}",
-                    edited.audit_digest(),
-                    ids["A3"]
-                ),
-            )
-            .await;
-            let (seq, problem) = broken(verify(&store).await.unwrap());
-            assert_eq!(seq, 1);
-            assert!(problem.contains("are not the 3 it recorded"), "{problem}");
-            // A digest deleted shows against its event too.
-            exec(
-                &store,
-                &format!("DELETE FROM member_digests WHERE member_id = {}", ids["A3"]),
-            )
-            .await;
-            let (_, problem) = broken(verify(&store).await.unwrap());
-            assert!(problem.contains("not the 3 it recorded"), "{problem}");
-            store.close().await;
-        }
-    }
-
-    #[tokio::test]
-    async fn members_there_before_digests_get_them_once_in_one_event() {
-        for db in caucus_testkit::databases().await {
-            let store = Store::open(&db.url).await.unwrap();
-            let mut tx = store.begin().await.unwrap();
-            members::insert_many(&mut tx, &[row("B1"), row("B2")])
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-            let (_, problem) = broken(verify(&store).await.unwrap());
-            assert!(
-                problem.starts_with("2 member rows do not match the audit log")
-                    && problem.contains("member B1 has no digest in the audit log"),
-                "{}: {problem}",
-                db.engine
-            );
-            exec(
-                &store,
-                "UPDATE audit_head SET member_digests_pending = TRUE",
-            )
-            .await;
-            baseline(&store).await.unwrap();
-            let events = audit::list(&store, 0, 10).await.unwrap();
-            assert_eq!(events.len(), 1, "{}", db.engine);
-            assert_eq!(events[0].action, BASELINE_ACTION);
-            assert_eq!(
-                verify(&store).await.unwrap(),
-                Verification::Intact { events: 1 },
-                "{}",
-                db.engine
-            );
-            baseline(&store).await.unwrap();
-            assert_eq!(audit::head(&store).await.unwrap().0, 1, "once only");
-            store.close().await;
-        }
-    }
+    use crate::digest::digest;
 
     #[test]
     fn one_member_is_its_own_digest_and_several_are_their_lines_in_member_order() {
         assert_eq!(set_digest(&[(7, "ab".into())]), "ab");
         let two = set_digest(&[(9, "cd".into()), (7, "ab".into())]);
-        assert_eq!(two, audit::digest("7:ab\n9:cd\n"));
-        assert_eq!(set_digest(&[]), audit::digest(""));
+        assert_eq!(two, digest("7:ab\n9:cd\n"));
+        assert_eq!(set_digest(&[]), digest(""));
     }
 
     #[test]

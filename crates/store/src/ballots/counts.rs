@@ -61,7 +61,7 @@ pub async fn accounts(store: &Store, limit: i64) -> Result<Vec<AccountLine>> {
         "SELECT a.id AS id, a.email AS email, a.totp_enrolled AS totp, g.role AS role \
          FROM accounts a LEFT JOIN grants g ON g.account_id = a.id \
          WHERE a.id IN (SELECT id FROM accounts ORDER BY id {}) ORDER BY a.id, g.id",
-        crate::limit(limit)
+        crate::sql::limit(limit)
     );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))

@@ -13,7 +13,6 @@ use sqlx::{ConnectOptions, Row, SqlitePool};
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
 use time::Date;
 
@@ -224,23 +223,9 @@ fn parents_first(mut pending: Vec<Table>) -> Result<Vec<Table>> {
     Ok(ordered)
 }
 
-fn migrator() -> sqlx::migrate::Migrator {
-    sqlx::migrate!("migrations/sqlite")
-}
-
-/// A database in memory with caucus's SQLite migrations applied: the schema as they make it.
-pub(crate) async fn migrated_in_memory() -> Result<SqlitePool> {
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(SqliteConnectOptions::from_str("sqlite::memory:")?)
-        .await?;
-    migrator().run(&pool).await?;
-    Ok(pool)
-}
-
 /// caucus's own schema: its SQLite migrations applied to a database in memory and read back.
 async fn caucus_schema() -> Result<Vec<Table>> {
-    let pool = migrated_in_memory().await?;
+    let pool = crate::migrations::migrated_in_memory().await?;
     let tables = schema(&pool).await;
     pool.close().await;
     tables
@@ -292,7 +277,7 @@ async fn check_backup(pool: &SqlitePool) -> std::result::Result<(), String> {
         let checksum: Vec<u8> = r.try_get("checksum").map_err(|e| e.to_string())?;
         applied_versions.push((version, checksum));
     }
-    let ours: Vec<(i64, Vec<u8>)> = migrator()
+    let ours: Vec<(i64, Vec<u8>)> = crate::migrations::sqlite()
         .iter()
         .map(|m| (m.version, m.checksum.to_vec()))
         .collect();
@@ -361,7 +346,7 @@ async fn flush(sink: &mut Sink<'_>, t: &Table, rows: &[Vec<Value>]) -> Result<()
         "INSERT INTO {} ({}) VALUES {}",
         quoted(&t.name),
         names.join(", "),
-        crate::register::members::placeholders(rows.len(), t.columns.len())
+        crate::sql::placeholders(rows.len(), t.columns.len())
     );
     on_tx!(&mut **tx, |c| {
         let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));

@@ -79,7 +79,7 @@ pub async fn due(store: &Store, now: i64, limit: i64) -> Result<Vec<i64>> {
     let sql = format!(
         "SELECT id FROM outbox WHERE status = 'queued' AND next_attempt_at <= $1 \
          ORDER BY next_attempt_at, id {}",
-        crate::limit(limit)
+        crate::sql::limit(limit)
     );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
@@ -159,7 +159,7 @@ pub async fn requeue(tx: &mut Tx, id: i64, now: i64) -> Result<bool> {
 pub async fn recent(store: &Store, limit: i64) -> Result<Vec<Mail>> {
     let sql = format!(
         "SELECT {COLUMNS} FROM outbox ORDER BY id DESC {}",
-        crate::limit(limit)
+        crate::sql::limit(limit)
     );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))

@@ -1,5 +1,6 @@
 //! Boundary sets and the postcodes in them. A postcode maps to different wards and constituencies in
 //! different sets, so every postcode row is keyed by (set, postcode).
+use crate::sql::{current_set_sql, fixed_chunks, padded, placeholders, LOOKUP_CHUNK};
 use crate::{on_pool, on_tx, Result, Store, Tx};
 use sqlx::Row;
 use time::Date;
@@ -61,19 +62,19 @@ pub async fn boundary_sets(store: &Store) -> Result<Vec<BoundarySet>> {
 }
 
 const POSTCODE_COLUMNS: usize = 8;
-/// Rows per multi-row INSERT (see `members::fixed_chunks` on why statements stay small).
+/// Rows per multi-row INSERT (see `sql::fixed_chunks` on why statements stay small).
 pub const POSTCODE_CHUNK: usize = 20;
 
 /// Inserts or replaces postcodes of a set. Re-importing the same file changes nothing.
 pub async fn upsert_postcodes(tx: &mut Tx, set: &str, rows: &[PostcodeRow]) -> Result<()> {
-    for chunk in crate::register::members::fixed_chunks(rows, POSTCODE_CHUNK) {
+    for chunk in fixed_chunks(rows, POSTCODE_CHUNK) {
         let sql = format!(
             "INSERT INTO postcodes (boundary_set, postcode, ward_code, lad_code, pcon_code, region_code, \
              country_code, terminated_on) VALUES {} ON CONFLICT (boundary_set, postcode) DO UPDATE SET \
              ward_code = excluded.ward_code, lad_code = excluded.lad_code, pcon_code = excluded.pcon_code, \
              region_code = excluded.region_code, country_code = excluded.country_code, \
              terminated_on = excluded.terminated_on",
-            crate::register::members::placeholders(chunk.len(), POSTCODE_COLUMNS)
+            placeholders(chunk.len(), POSTCODE_COLUMNS)
         );
         on_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
@@ -146,8 +147,8 @@ pub struct Placement {
 /// Looks up many postcodes at once (the import asks per batch, so memory stays flat).
 pub async fn placements(tx: &mut Tx, set: &str, postcodes: &[&str]) -> Result<Vec<Placement>> {
     let mut out = Vec::with_capacity(postcodes.len());
-    for chunk in postcodes.chunks(crate::register::members::LOOKUP_CHUNK) {
-        let chunk = crate::register::members::padded(chunk, crate::register::members::LOOKUP_CHUNK);
+    for chunk in postcodes.chunks(LOOKUP_CHUNK) {
+        let chunk = padded(chunk, LOOKUP_CHUNK);
         let list = (0..chunk.len())
             .map(|i| format!("${}", i + 2))
             .collect::<Vec<_>>()
@@ -193,17 +194,6 @@ pub async fn postcode_count(store: &Store, set: &str) -> Result<i64> {
 }
 
 pub(crate) const CURRENT_SET: &str = "current_boundary_set";
-
-/// The register's current boundary set, as an SQL scalar subquery (null when none is set).
-macro_rules! current_set_sql {
-    () => {
-        "(SELECT value FROM register_settings WHERE key = 'current_boundary_set')"
-    };
-}
-pub(crate) use current_set_sql;
-
-/// `current_set_sql!()` for `format!`.
-pub(crate) const CURRENT_SET_SQL: &str = current_set_sql!();
 
 /// Joins each member (alias `m`) to the units their postcode gives in the register's current boundary
 /// set (alias `pu`: `ward_code`, `clp_unit_id`, `branch_unit_id`, all null where the postcode has none).

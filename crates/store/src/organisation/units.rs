@@ -169,7 +169,7 @@ pub async fn find_by_code(
 /// `WHERE ... LIMIT 1` picking the unit with code `$1`, preferring the register's current boundary
 /// set, then set-free units, then the most recent other set (as `find_by_code` with the current set).
 fn code_in_current_set() -> String {
-    use crate::organisation::geography::CURRENT_SET_SQL;
+    use crate::sql::CURRENT_SET_SQL;
     format!(
         "WHERE code = $1 \
          ORDER BY CASE WHEN boundary_set = COALESCE({CURRENT_SET_SQL}, '') THEN 0 \
@@ -235,7 +235,7 @@ pub async fn list(
 ) -> Result<Vec<Unit>> {
     let sql = format!(
         "SELECT {UNIT_COLUMNS} FROM units WHERE ($1 = '' OR kind = $1) AND id > $2 ORDER BY id {}",
-        crate::limit(limit)
+        crate::sql::limit(limit)
     );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))

@@ -84,10 +84,10 @@ pub async fn advance(tx: &mut Tx, run: &ImportRun) -> Result<()> {
 }
 
 pub async fn add_rejects(tx: &mut Tx, run_id: i64, rejects: &[Reject]) -> Result<()> {
-    for chunk in crate::register::members::fixed_chunks(rejects, 50) {
+    for chunk in crate::sql::fixed_chunks(rejects, 50) {
         let sql = format!(
             "INSERT INTO import_rejects (run_id, line, membership_number, reason) VALUES {}",
-            crate::register::members::placeholders(chunk.len(), 4)
+            crate::sql::placeholders(chunk.len(), 4)
         );
         on_tx!(tx, |c| {
             let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));

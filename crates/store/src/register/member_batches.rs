@@ -33,7 +33,7 @@ pub async fn check_page(store: &Store, after_id: i64, limit: i64) -> Result<Vec<
         "SELECT m.id, m.membership_number, m.date_of_birth, m.joined_on, m.continuous_since, m.paid_up_until, \
          m.rate, m.payment_method, m.registered_to_vote, m.registration_verified_on, m.trade_union, pu.clp_unit_id \
          FROM members m {CURRENT_UNITS_JOIN} WHERE m.id > $1 ORDER BY m.id {}",
-        crate::limit(limit)
+        crate::sql::limit(limit)
     );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))

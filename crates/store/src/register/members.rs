@@ -1,52 +1,17 @@
 //! Members: the current record, the recorded status transitions and the placements (postcode and
 //! units from a date). Bulk writes use multi-row statements of a fixed size so each engine prepares
 //! them once per connection.
-use crate::organisation::geography::{current_set_sql, CURRENT_UNITS_JOIN};
+use crate::organisation::geography::CURRENT_UNITS_JOIN;
 use crate::organisation::units::{unit_columns, unit_from_row, Unit};
+use crate::sql::{current_set_sql, CURRENT_SET_SQL};
 use crate::{on_pool, on_tx, Result, Store, Tx};
 use sqlx::Row;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 use time::Date;
 
-/// Splits rows for multi-row statements: full chunks of `size`, then the tail one row at a time. So
-/// each statement has only two SQL texts (prepared once per connection and cached), and stays small:
-/// SQLite resolves a `$N` parameter by walking the statement's parameter list, so a statement of
-/// thousands of parameters costs time quadratic in their number.
-pub fn fixed_chunks<T>(rows: &[T], size: usize) -> impl Iterator<Item = &[T]> {
-    let full = rows.len() / size * size;
-    rows[..full].chunks(size).chain(rows[full..].chunks(1))
-}
-
-/// The values of an `IN (...)` list, padded to `size` by repeating the last one so the SQL text (and
-/// its prepared statement) is the same for every page.
-pub fn padded<'a>(values: &[&'a str], size: usize) -> Vec<&'a str> {
-    let mut v = values.to_vec();
-    if let Some(last) = values.last() {
-        v.resize(size.max(values.len()), last);
-    }
-    v
-}
-
-/// `($1, $2), ($3, $4)` for `rows` rows of `cols` parameters.
-pub fn placeholders(rows: usize, cols: usize) -> String {
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
-        }
-        s.push(')');
-    }
-    s
-}
+/// The SQL helpers that lived here first, where callers outside still find them.
+use crate::sql::{fixed_chunks, padded, placeholders, LOOKUP_CHUNK};
 
 /// A member's record as written: the fields of the members CSV plus where they are placed.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -104,7 +69,7 @@ impl MemberRow {
             self.status,
             self.row_digest,
         ]);
-        crate::audit::digest(format!("caucus.member.v1\n{canonical}"))
+        crate::digest::digest(format!("caucus.member.v1\n{canonical}"))
     }
 }
 
@@ -126,8 +91,6 @@ pub(crate) const ROW_COLUMNS: &str = "membership_number, given_name, family_name
 const ROW_COLUMN_COUNT: usize = 20;
 /// Rows per multi-row INSERT of members (20 parameters each).
 pub const MEMBER_CHUNK: usize = 8;
-/// Values per `IN (...)` lookup.
-pub const LOOKUP_CHUNK: usize = 100;
 
 macro_rules! bind_row {
     ($q:expr, $r:expr) => {
@@ -429,7 +392,7 @@ pub async fn page(
     };
     let sql = format!(
         "SELECT {MEMBER_COLUMNS} FROM members m {CURRENT_UNITS_JOIN} WHERE m.id > $1 {filter} ORDER BY m.id {}",
-        crate::limit(limit)
+        crate::sql::limit(limit)
     );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
@@ -646,7 +609,7 @@ pub async fn walk_list(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> Result<Vec<ListedRow>> {
-    let current = crate::organisation::geography::CURRENT_SET_SQL;
+    let current = CURRENT_SET_SQL;
     let placed = |filter: String| {
         (
             format!(
@@ -678,7 +641,7 @@ pub async fn walk_list(
          m.postcode, m.status, m.joined_on, m.continuous_since, m.paid_up_until, pu.branch_unit_id, \
          pu.clp_unit_id, {history} AS history \
          FROM {from} AND {key} >= $1 AND ({key} > $1 OR m.id > $2) ORDER BY {key}, m.id {}) listed",
-        crate::limit(limit)
+        crate::sql::limit(limit)
     );
     let (postcode, id) = after.unwrap_or(("", 0));
     let text: String = on_pool!(store, |c| {
@@ -932,7 +895,7 @@ pub async fn page_in_local_authority(
          JOIN register_settings s ON s.key = 'current_boundary_set' \
          JOIN postcodes p ON p.boundary_set = s.value AND p.postcode = m.postcode \
          WHERE p.lad_code = $1 AND m.id > $2 ORDER BY m.id {}",
-        crate::limit(limit)
+        crate::sql::limit(limit)
     );
     on_pool!(store, |c| {
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
@@ -968,7 +931,7 @@ pub async fn search(
         "SELECT {MEMBER_COLUMNS} FROM members m {CURRENT_UNITS_JOIN} WHERE (LOWER(m.family_name) LIKE $1 \
          OR LOWER(m.given_name) LIKE $1 OR m.membership_number LIKE $1 {by_postcode}) {filter} \
          ORDER BY m.family_name, m.given_name, m.id {}",
-        crate::limit(limit)
+        crate::sql::limit(limit)
     );
     let pattern = format!(
         "{}%",

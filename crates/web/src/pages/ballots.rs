@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use caucus_app::ballots::{self, Ballot, NewBallotRequest};
+use caucus_app::offices::groups;
 use caucus_app::AppError;
 use caucus_domain::ballots::paper;
 use caucus_domain::ballots::roll::words;
@@ -477,9 +478,9 @@ async fn step(
         "freeze" => ballots::freeze(app, &s.actor, id).await.map(|_| ()),
         "close" => ballots::close_and_count(app, &s.actor, id).await,
         _ => match field(&fields, "takes_office_on").trim() {
-            "" => ballots::publish(app, &s.actor, id).await,
+            "" => groups::publish_ballot(app, &s.actor, id, None).await,
             day => match parse_day(day, "the day the winner takes office") {
-                Ok(day) => ballots::publish_from(app, &s.actor, id, Some(day)).await,
+                Ok(day) => groups::publish_ballot(app, &s.actor, id, Some(day)).await,
                 Err(problem) => Err(AppError::Invalid(problem)),
             },
         },
