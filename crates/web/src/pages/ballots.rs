@@ -18,11 +18,11 @@ use serde::Deserialize;
 use time::{Date, OffsetDateTime, PrimitiveDateTime};
 
 use crate::api::organisation::units::DecisionBody;
-use crate::auth::{self, PageSession};
+use crate::auth::PageSession;
 use crate::extract::{Form, Path, Query};
 use crate::pages::error::page_refusal;
-use crate::pages::session::require_session;
-use crate::views::{error_page, render, Layout};
+use crate::pages::session::{require_session, session_for_post};
+use crate::views::{render, Layout};
 use crate::AppState;
 
 pub(super) fn pages(p: Pages) -> Pages {
@@ -38,28 +38,6 @@ pub(super) fn pages(p: Pages) -> Pages {
         .get("/ballots/{id}/result", result)
         .get("/ballots/{id}/result.html", result_html)
         .get("/ballots/{id}/ballots.blt", blt)
-}
-
-/// The session, if the posted form's CSRF token (a field among the others) is the session's.
-pub(super) async fn session_for_post(
-    state: &AppState,
-    headers: &HeaderMap,
-    fields: &[(String, String)],
-) -> Result<PageSession, Response> {
-    let s = require_session(state, headers).await?;
-    let sent = fields
-        .iter()
-        .find(|(k, _)| k == "csrf")
-        .map_or("", |(_, v)| v.as_str());
-    if auth::same_secret(&s.csrf, sent) {
-        Ok(s)
-    } else {
-        Err(error_page(
-            StatusCode::FORBIDDEN,
-            "The form had expired or did not come from this site. Please go back and try again.",
-            &[],
-        ))
-    }
 }
 
 pub(super) fn field<'a>(fields: &'a [(String, String)], name: &str) -> &'a str {

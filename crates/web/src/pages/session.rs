@@ -50,8 +50,30 @@ pub(crate) async fn session_for_form(
     headers: &HeaderMap,
     form: &CsrfForm,
 ) -> Result<PageSession, Response> {
+    with_csrf(state, headers, &form.csrf).await
+}
+
+/// The session, if the posted form's CSRF token (a field among the others) is the session's.
+pub(crate) async fn session_for_post(
+    state: &AppState,
+    headers: &HeaderMap,
+    fields: &[(String, String)],
+) -> Result<PageSession, Response> {
+    let sent = fields
+        .iter()
+        .find(|(k, _)| k == "csrf")
+        .map_or("", |(_, v)| v.as_str());
+    with_csrf(state, headers, sent).await
+}
+
+/// The session, if `sent` is its CSRF token; a page saying the form came from elsewhere if not.
+async fn with_csrf(
+    state: &AppState,
+    headers: &HeaderMap,
+    sent: &str,
+) -> Result<PageSession, Response> {
     let s = require_session(state, headers).await?;
-    if auth::same_secret(&s.csrf, &form.csrf) {
+    if auth::same_secret(&s.csrf, sent) {
         Ok(s)
     } else {
         Err(error_page(

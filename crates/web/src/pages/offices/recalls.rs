@@ -11,9 +11,9 @@ use caucus_app::AppError;
 
 use crate::api::organisation::units::DecisionBody;
 use crate::extract::{Form, Path, Query};
-use crate::pages::ballots::{field, session_for_post};
+use crate::pages::ballots::field;
 use crate::pages::error::page_refusal;
-use crate::pages::session::require_session;
+use crate::pages::session::{require_session, session_for_post};
 use crate::views::{render, Layout};
 use crate::AppState;
 
