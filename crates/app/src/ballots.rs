@@ -7,7 +7,8 @@ use crate::organisation::units::find_unit;
 use crate::register::member_history::{history, RecordDates};
 use crate::{App, AppError, Result};
 use caucus_counting::{count, parse, report, CountOptions, Method};
-use caucus_domain::access::policy::{can, Action, Actor, Resource};
+use caucus_domain::access::allowed::Allowed;
+use caucus_domain::access::policy::{self, can, Action, Actor, Resource};
 use caucus_domain::ballots::paper::{self, Published, RECEIPT_ALPHABET};
 use caucus_domain::ballots::roll::{self, Window};
 use caucus_domain::ballots::spec::{BallotSpec, CountingMethod};
@@ -146,18 +147,16 @@ pub async fn may_set_up(app: &App, actor: &Actor, unit_code: &str) -> Result<Dec
     }
 }
 
-async fn authorise(app: &App, actor: &Actor, unit: &Unit) -> Result<Decision> {
-    let d = may_manage(app, actor, unit).await?;
-    if d.allowed {
-        Ok(d)
-    } else {
-        Err(AppError::Forbidden(d))
-    }
+/// `may_manage`, as the `Allowed` the writes need; refused (`Forbidden`) with the policy's reasons.
+async fn authorise(app: &App, actor: &Actor, unit: &Unit) -> Result<Allowed> {
+    let resource = unit_resource(app, unit).await?;
+    policy::authorise(actor, Action::ManageBallots, &resource, app.clock.today())
+        .map_err(AppError::Forbidden)
 }
 
 /// The clauses behind a decision, as audit events record them.
-pub(crate) fn clauses(d: &Decision) -> Vec<String> {
-    d.reasons.iter().map(|r| r.clause.clone()).collect()
+pub(crate) fn clauses(why: &Allowed) -> Vec<String> {
+    why.reasons().iter().map(|r| r.clause.clone()).collect()
 }
 
 /// An audit event of this ballot's unit by the actor, now.
@@ -213,7 +212,7 @@ pub async fn create(app: &App, actor: &Actor, req: &NewBallotRequest) -> Result<
         caucus_store::offices::groups::set_candidate_members(&mut tx, id, &candidate_members)
             .await?;
     }
-    audit::append(&mut tx, event(app, actor, &unit, "ballot.create", format!("ballot:{id}"), serde_json::json!({
+    audit::append(&mut tx, &why, event(app, actor, &unit, "ballot.create", format!("ballot:{id}"), serde_json::json!({
             "title": spec.title.trim(), "kind": spec.kind.as_str(), "method": spec.method.as_str(),
             "seats": spec.seats, "candidates": candidates, "opens_at": opens, "closes_at": closes,
             "freeze_on": spec.freeze_on.to_string(), "clauses": clauses(&why),
@@ -320,7 +319,7 @@ pub async fn freeze(app: &App, actor: &Actor, id: i64) -> Result<RollSummary> {
         .await
         .map_err(AppError::from_store)?;
     store::insert_roll(&mut tx, id, &rows).await?;
-    audit::append(&mut tx, NewEvent { after: Some(fingerprint), ..event(app, actor, &b.unit, "ballot.freeze", format!("ballot:{id}"), serde_json::json!({
+    audit::append(&mut tx, &why, NewEvent { after: Some(fingerprint), ..event(app, actor, &b.unit, "ballot.freeze", format!("ballot:{id}"), serde_json::json!({
             "freeze_on": b.row.freeze_on.to_string(), "included": included, "excluded": excluded,
             "clauses": clauses(&why),
         })) }).await?;
@@ -528,8 +527,10 @@ pub async fn cast(app: &App, actor: &Actor, id: i64, marks: &[usize]) -> Result<
         code = receipt();
     }
     // Only that this member voted: no paper, no receipt, nothing that identifies the paper.
+    // The voter's own vote, allowed by the roll (`roll::may_cast` above), not by a grant.
     audit::append(
         &mut tx,
+        &Allowed::own_account(actor.account_id, "casting its own vote"),
         event(
             app,
             actor,
@@ -623,6 +624,7 @@ pub async fn close_and_count(app: &App, actor: &Actor, id: i64) -> Result<()> {
         .collect();
     audit::append(
         &mut tx,
+        &why,
         NewEvent {
             after: Some(digest(&json)),
             ..event(
@@ -658,7 +660,7 @@ pub struct Decided {
     pub winners: Vec<members::Member>,
     /// The day the winners take office.
     pub takes_office_on: Date,
-    pub why: Decision,
+    pub why: Allowed,
 }
 
 /// Publishes a counted ballot's result and its anonymised papers. A ballot that fills an office is
@@ -707,6 +709,7 @@ pub async fn publish_in(
         .map_err(AppError::from_store)?;
     audit::append(
         &mut tx,
+        &why,
         NewEvent {
             after: b.row.result_json.as_ref().map(digest),
             ..event(
@@ -824,7 +827,7 @@ pub async fn roll_of(app: &App, actor: &Actor, id: i64) -> Result<(Ballot, Vec<R
         actor,
         "read_ballot_roll",
         &format!("ballot:{id}"),
-        &why,
+        &Decision::allow(why.reasons().to_vec()),
     )
     .await?;
     Ok((

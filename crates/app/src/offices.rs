@@ -8,6 +8,7 @@ pub mod recalls;
 use crate::organisation::units::find_unit;
 use crate::register::members::history;
 use crate::{App, AppError, Result};
+use caucus_domain::access::allowed::{Allowed, Operator};
 use caucus_domain::decision::Decision;
 use caucus_domain::offices::delegates::{gc_delegates, DelegateCount};
 use caucus_domain::offices::{
@@ -38,11 +39,12 @@ pub struct Appointment {
 }
 
 /// Appoints a member to an office; refused with the rules' reasons when they may not hold it.
-pub async fn appoint(app: &App, actor: &str, req: &Appointment) -> Result<i64> {
+/// An operator's command (the CLI, the demo's set-up).
+pub async fn appoint(app: &App, operator: &Operator, req: &Appointment) -> Result<i64> {
     let unit = find_unit(app, &req.unit_code).await?;
     let checked = check(app, &unit, req).await?;
     let mut tx = app.store.begin().await?;
-    let id = write(app, &mut tx, actor, &checked).await?;
+    let id = write(app, &mut tx, operator, &checked).await?;
     tx.commit().await?;
     Ok(id)
 }
@@ -50,7 +52,7 @@ pub async fn appoint(app: &App, actor: &str, req: &Appointment) -> Result<i64> {
 /// Appoints several officers at once (an AGM's results, or a demo's): each checked as `appoint`
 /// checks it and written with its own audit event, all in one transaction, so either every
 /// appointment is made or, when one is refused, none.
-pub async fn appoint_all(app: &App, actor: &str, reqs: &[Appointment]) -> Result<Vec<i64>> {
+pub async fn appoint_all(app: &App, operator: &Operator, reqs: &[Appointment]) -> Result<Vec<i64>> {
     let mut units: HashMap<&str, Unit> = HashMap::new();
     for req in reqs {
         if !units.contains_key(req.unit_code.as_str()) {
@@ -64,7 +66,7 @@ pub async fn appoint_all(app: &App, actor: &str, reqs: &[Appointment]) -> Result
     let mut tx = app.store.begin().await?;
     let mut ids = Vec::with_capacity(checked.len());
     for c in &checked {
-        ids.push(write(app, &mut tx, actor, c).await?);
+        ids.push(write(app, &mut tx, operator, c).await?);
     }
     tx.commit().await?;
     Ok(ids)
@@ -118,10 +120,10 @@ async fn check<'a>(app: &App, unit: &'a Unit, req: &'a Appointment) -> Result<Ch
 }
 
 /// Writes a checked appointment and its audit event in `tx`.
-async fn write(app: &App, tx: &mut Tx, actor: &str, c: &Checked<'_>) -> Result<i64> {
+async fn write(app: &App, tx: &mut Tx, operator: &Operator, c: &Checked<'_>) -> Result<i64> {
     let (unit, member, req, decision) = (c.unit, &c.member, c.req, &c.decision);
     let interim = req.office == OfficeKind::InterimOfficer;
-    let pending = audit::reserve(tx).await?;
+    let pending = audit::reserve(tx, &Allowed::operator(operator)).await?;
     let row = OfficeRow {
         unit_id: unit.id,
         member_id: member.id,
@@ -139,7 +141,7 @@ async fn write(app: &App, tx: &mut Tx, actor: &str, c: &Checked<'_>) -> Result<i
             tx,
             NewEvent {
                 occurred_at: app.clock.stamp(),
-                actor: actor.to_string(),
+                actor: operator.name().to_string(),
                 action: "office.appoint".into(),
                 subject: format!("member:{}", member.row.membership_number),
                 unit: Some(unit.code.clone()),
@@ -237,15 +239,25 @@ mod tests {
                 gender: Gender::Woman,
                 appointed_by: "branch_agm".into(),
             };
-            appoint(&app, "secretary@example.org", &chair)
-                .await
-                .unwrap();
+            appoint(
+                &app,
+                &Operator::at_the_command_line("secretary@example.org"),
+                &chair,
+            )
+            .await
+            .unwrap();
             let lapsed = Appointment {
                 membership_number: "L1".into(),
                 office: OfficeKind::Secretary,
                 ..chair.clone()
             };
-            match appoint(&app, "secretary@example.org", &lapsed).await {
+            match appoint(
+                &app,
+                &Operator::at_the_command_line("secretary@example.org"),
+                &lapsed,
+            )
+            .await
+            {
                 Err(AppError::RuleRefused(d)) => {
                     assert!(d.reasons.iter().all(|r| !r.clause.is_empty()))
                 }
@@ -305,7 +317,13 @@ mod tests {
                 .unwrap()
                 .len();
             // The lapsed member is refused, and so the chair is not appointed either.
-            match appoint_all(&app, "demo", &[chair.clone(), lapsed]).await {
+            match appoint_all(
+                &app,
+                &Operator::at_the_command_line("demo"),
+                &[chair.clone(), lapsed],
+            )
+            .await
+            {
                 Err(AppError::RuleRefused(_)) => {}
                 other => panic!("{}: expected a refusal, got {other:?}", db.engine),
             }
@@ -319,9 +337,13 @@ mod tests {
                 office: OfficeKind::Treasurer,
                 ..chair.clone()
             };
-            let ids = appoint_all(&app, "demo", &[chair, treasurer])
-                .await
-                .unwrap();
+            let ids = appoint_all(
+                &app,
+                &Operator::at_the_command_line("demo"),
+                &[chair, treasurer],
+            )
+            .await
+            .unwrap();
             assert_eq!(ids.len(), 2);
             assert_eq!(
                 compliance(&app, &branch.code, on)

@@ -8,6 +8,7 @@
 use caucus_app::organisation::geography_import::{import_geography, GeographyOptions};
 use caucus_app::register::member_import::{import_members, ImportOptions, ImportSummary, COLUMNS};
 use caucus_app::{App, Clock, NoProgress, Progress};
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::rulebook::Rulebook;
 use caucus_store::{register::imports, register::members, Store};
 use proptest::prelude::*;
@@ -17,6 +18,11 @@ use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use time::macros::date;
+
+/// The operator at the command line, as `caucus import` makes it.
+fn op() -> Operator {
+    Operator::at_the_command_line(caucus_app::CLI_ACTOR)
+}
 
 const SET: &str = "pcon2024";
 
@@ -49,7 +55,7 @@ async fn register(url: &str) -> App {
         pcon_column: Some("pcon24cd".into()),
         ..Default::default()
     };
-    import_geography(&app, &sample(), &opts, &NoProgress)
+    import_geography(&app, &op(), &sample(), &opts, &NoProgress)
         .await
         .unwrap();
     app
@@ -96,7 +102,7 @@ async fn run_until(app: &App, path: &Path, batch: usize, after: usize) -> Option
             after,
             batches: AtomicUsize::new(0),
         };
-        import_members(&app, &path, &ImportOptions { batch }, &stop).await
+        import_members(&app, &op(), &path, &ImportOptions { batch }, &stop).await
     });
     match task.await {
         Err(e) if e.is_panic() => None,
@@ -428,7 +434,7 @@ async fn check(
     let finished = match case.interrupt_after {
         Some(after) => run_until(app, &path, case.batch, after).await,
         None => Some(
-            import_members(app, &path, &opts, &NoProgress)
+            import_members(app, &op(), &path, &opts, &NoProgress)
                 .await
                 .unwrap(),
         ),
@@ -436,7 +442,7 @@ async fn check(
     let interrupted = finished.is_none();
     let first = match finished {
         Some(s) => s,
-        None => import_members(app, &path, &opts, &NoProgress)
+        None => import_members(app, &op(), &path, &opts, &NoProgress)
             .await
             .unwrap(),
     };
@@ -532,7 +538,7 @@ async fn check(
     }
 
     // A second import of the same file changes nothing and rejects the same rows again.
-    let again = import_members(app, &path, &opts, &NoProgress)
+    let again = import_members(app, &op(), &path, &opts, &NoProgress)
         .await
         .unwrap();
     prop_assert_eq!(
@@ -612,7 +618,7 @@ async fn a_resumed_crlf_import_rejects_a_repeat_of_a_row_before_the_cut() {
     let path = db.scratch().join("resume.csv");
     std::fs::write(&path, text).unwrap();
     assert!(run_until(&app, &path, 2, 1).await.is_none());
-    let s = import_members(&app, &path, &ImportOptions { batch: 2 }, &NoProgress)
+    let s = import_members(&app, &op(), &path, &ImportOptions { batch: 2 }, &NoProgress)
         .await
         .unwrap();
     assert_eq!(
@@ -673,7 +679,7 @@ async fn geography_bad_rows_are_named_by_their_true_lines_in_every_ending() {
             set: SET.into(),
             ..Default::default()
         };
-        let s = import_geography(&app, &path, &opts, &NoProgress)
+        let s = import_geography(&app, &op(), &path, &opts, &NoProgress)
             .await
             .unwrap();
         let lines: Vec<u64> = s.bad.iter().map(|(l, _)| *l).collect();

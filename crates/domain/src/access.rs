@@ -1,4 +1,6 @@
 //! Access: roles, grants and actors, and the policy that decides what an actor may do
-//! (`policy`), and what an API token's scope may be (`token_scope`).
+//! (`policy`), what an API token's scope may be (`token_scope`), and the proof of an allowed decision
+//! that every write takes (`allowed`).
+pub mod allowed;
 pub mod policy;
 pub mod token_scope;

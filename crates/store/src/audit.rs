@@ -145,6 +145,7 @@ pub async fn verify_against(store: &Store, witnessed: &[Witnessed]) -> Result<Ve
 mod tests {
     use super::*;
     use crate::on_writer;
+    use caucus_domain::access::allowed::Allowed;
 
     fn event(n: usize) -> NewEvent {
         NewEvent {
@@ -163,7 +164,12 @@ mod tests {
         let store = Store::open(url).await.unwrap();
         for i in 1..=n {
             let mut tx = store.begin().await.unwrap();
-            assert_eq!(append(&mut tx, event(i)).await.unwrap(), i as i64);
+            assert_eq!(
+                append(&mut tx, &Allowed::system("test"), event(i))
+                    .await
+                    .unwrap(),
+                i as i64
+            );
             tx.commit().await.unwrap();
         }
         store
@@ -247,7 +253,7 @@ mod tests {
                 let mut tx = store.begin().await.unwrap();
                 let mut e = event(i);
                 e.actor = "mallory".into();
-                append(&mut tx, e).await.unwrap();
+                append(&mut tx, &Allowed::system("test"), e).await.unwrap();
                 tx.commit().await.unwrap();
             }
             match verify_against(&store, &witnessed).await.unwrap() {
@@ -327,6 +333,7 @@ mod member_digest_tests {
     use super::*;
     use crate::on_writer;
     use crate::register::members::{self, MemberRow};
+    use caucus_domain::access::allowed::Allowed;
     use std::collections::HashMap;
     use time::macros::date;
 
@@ -358,7 +365,7 @@ mod member_digest_tests {
     /// Inserts members as the import does: their digests beside the event that writes them.
     async fn write_members(store: &Store, rows: &[MemberRow]) -> HashMap<String, i64> {
         let mut tx = store.begin().await.unwrap();
-        let pending = reserve(&mut tx).await.unwrap();
+        let pending = reserve(&mut tx, &Allowed::system("test")).await.unwrap();
         let ids = members::insert_many(&mut tx, rows).await.unwrap();
         let digests: Vec<(i64, String)> = rows
             .iter()

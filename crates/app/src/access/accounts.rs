@@ -5,6 +5,7 @@
 //! tokens, their hashes, TOTP codes) are made in `secrets`.
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use caucus_domain::access::allowed::{Allowed, Operator};
 use caucus_domain::access::policy::{Actor, Grant, GrantUnit, Role};
 use caucus_store::access::accounts::{self as store, NewAccount, NewGrant};
 use caucus_store::audit::{self, digest, NewEvent};
@@ -89,7 +90,7 @@ fn normalise_email(email: &str) -> Result<String> {
 
 /// Creates the account if it does not exist and grants it the role; audited in one transaction.
 /// The caller is the operator at the command line (or the demo), who holds the database itself.
-pub async fn add_user(app: &App, actor: &str, req: &AddUser) -> Result<AddedUser> {
+pub async fn add_user(app: &App, operator: &Operator, req: &AddUser) -> Result<AddedUser> {
     let email = normalise_email(&req.email)?;
     let unit = match (&req.unit_code, req.role.unit_kind()) {
         (Some(code), _) => {
@@ -160,7 +161,7 @@ pub async fn add_user(app: &App, actor: &str, req: &AddUser) -> Result<AddedUser
             (id, true, generated, secret)
         }
     };
-    let pending = audit::reserve(&mut tx).await?;
+    let pending = audit::reserve(&mut tx, &Allowed::operator(operator)).await?;
     let valid_from = req.valid_from.unwrap_or_else(|| app.clock.today());
     store::insert_grant(
         &mut tx,
@@ -180,7 +181,7 @@ pub async fn add_user(app: &App, actor: &str, req: &AddUser) -> Result<AddedUser
             &mut tx,
             NewEvent {
                 occurred_at: now,
-                actor: actor.to_string(),
+                actor: operator.name().to_string(),
                 action: if created {
                     "account.create".into()
                 } else {
@@ -364,6 +365,7 @@ pub async fn log_out_everywhere(app: &App, account_id: i64) -> Result<()> {
     store::end_all(&mut tx, account_id, unix(now)).await?;
     audit::append(
         &mut tx,
+        &Allowed::own_account(account_id, "logging out everywhere"),
         NewEvent {
             occurred_at: crate::clock::stamp(now),
             actor: format!("account:{account_id}"),
@@ -469,13 +471,19 @@ pub(crate) mod tests {
     async fn a_second_account_with_the_same_email_gets_a_grant_not_a_duplicate() {
         for db in caucus_testkit::databases().await {
             let app = app_on(&db.url, time::macros::date!(2026 - 11 - 22)).await;
-            let first = add_user(&app, "test", &member_login("a@example.org"))
-                .await
-                .unwrap();
+            let first = add_user(
+                &app,
+                &Operator::at_the_command_line("test"),
+                &member_login("a@example.org"),
+            )
+            .await
+            .unwrap();
             let mut again = member_login("A@Example.org");
             again.password = None;
             again.role = Role::Councillor;
-            let second = add_user(&app, "test", &again).await.unwrap();
+            let second = add_user(&app, &Operator::at_the_command_line("test"), &again)
+                .await
+                .unwrap();
             assert!(first.created && !second.created, "{}", db.engine);
             assert_eq!(first.account_id, second.account_id);
             let (_, actor) = actor(&app, first.account_id).await.unwrap();

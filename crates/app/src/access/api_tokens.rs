@@ -2,6 +2,7 @@
 //! revoked; made and revoked with an audit event in the same transaction. Logging in over the API
 //! hands out a short-lived token that stands for the account (every scope; the policy decides). The
 //! secret is shown once; the database keeps its hash.
+use caucus_domain::access::allowed::Allowed;
 use caucus_domain::access::policy::Actor;
 use caucus_domain::access::token_scope::{check_requested, parse_scopes, spell_scopes, Scope};
 use caucus_store::access::api_tokens::{self as store, NewToken, TokenRow};
@@ -120,6 +121,7 @@ pub async fn make(app: &App, actor: &Actor, req: &TokenRequest) -> Result<MadeTo
     .await?;
     audit::append(
         &mut tx,
+        &Allowed::own_account(actor.account_id, "making one of its own API tokens"),
         NewEvent {
             occurred_at: crate::clock::stamp(now),
             actor: owner.clone(),
@@ -160,6 +162,7 @@ pub async fn revoke(app: &App, actor: &Actor, public_id: &str) -> Result<()> {
     }
     audit::append(
         &mut tx,
+        &Allowed::own_account(actor.account_id, "revoking one of its own API tokens"),
         NewEvent {
             occurred_at: crate::clock::stamp(now),
             actor: owner.clone(),
@@ -183,6 +186,7 @@ mod tests {
     use crate::access::accounts::{
         self, add_user, log_in, log_out_everywhere, revoke_api_token, session, start_session, Login,
     };
+    use caucus_domain::access::allowed::Operator;
     use caucus_store::access::accounts as account_store;
 
     #[tokio::test]
@@ -190,10 +194,14 @@ mod tests {
         use time::macros::date;
         for db in caucus_testkit::databases().await {
             let day1 = app_on(&db.url, date!(2026 - 11 - 22)).await;
-            let id = add_user(&day1, "test", &member_login("m@example.org"))
-                .await
-                .unwrap()
-                .account_id;
+            let id = add_user(
+                &day1,
+                &Operator::at_the_command_line("test"),
+                &member_login("m@example.org"),
+            )
+            .await
+            .unwrap()
+            .account_id;
             let login = Login {
                 email: "M@example.org",
                 password: "a long enough password",

@@ -5,6 +5,7 @@
 //! hour, works once, and using it ends every session and API token of the account. Both the request
 //! and the reset are audited, without the token. The mail with the link is for the account's owner
 //! only: the outbox shows it to admins with the link redacted.
+use caucus_domain::access::allowed::Allowed;
 use caucus_store::access::accounts as account_store;
 use caucus_store::access::password_resets as store;
 use caucus_store::audit::{self, NewEvent};
@@ -80,8 +81,11 @@ pub async fn request(app: &App, email: &str, address: &str, base_url: &str) -> R
         RESET_LINK,
     )
     .await?;
+    // No one is authenticated yet: the link goes only to the account's own address, which is what
+    // proves the owner when it is used (`reset`).
     audit::append(
         &mut tx,
+        &Allowed::system("mailing a password reset link to the account's own address"),
         NewEvent {
             occurred_at: crate::clock::stamp(now),
             actor: format!("address:{address}"),
@@ -133,6 +137,10 @@ pub async fn reset(app: &App, token: &str, new_password: &str, address: &str) ->
     account_store::end_all(&mut tx, account_id, unix).await?;
     audit::append(
         &mut tx,
+        &Allowed::own_account(
+            account_id,
+            "resetting its password by the token mailed to it",
+        ),
         NewEvent {
             occurred_at: crate::clock::stamp(now),
             actor: format!("account:{account_id}"),

@@ -3,6 +3,7 @@
 //! confirmed; confirming issues ten recovery codes, shown once, kept as hashes, each good for one
 //! login. A staff or officer account without a second factor gets, at login, a session that may only
 //! enrol one.
+use caucus_domain::access::allowed::Allowed;
 use caucus_store::access::accounts as account_store;
 use caucus_store::access::second_factor as store;
 use caucus_store::audit::{self, NewEvent};
@@ -135,6 +136,7 @@ pub async fn confirm(app: &App, account_id: i64, session: &str, code: &str) -> R
     };
     audit::append(
         &mut tx,
+        &Allowed::own_account(account_id, "confirming its second factor"),
         NewEvent {
             occurred_at: crate::clock::stamp(now),
             actor: format!("account:{account_id}"),
@@ -177,6 +179,7 @@ pub async fn use_recovery_code(app: &App, account_id: i64, code: &str) -> Result
     }
     audit::append(
         &mut tx,
+        &Allowed::own_account(account_id, "using one of its recovery codes"),
         NewEvent {
             occurred_at: crate::clock::stamp(now),
             actor: format!("account:{account_id}"),
@@ -300,6 +303,7 @@ pub async fn regenerate_recovery_codes(
     .await?;
     audit::append(
         &mut tx,
+        &Allowed::own_account(account_id, "replacing its recovery codes"),
         own_event(
             app,
             account_id,
@@ -327,6 +331,7 @@ pub async fn begin_replacement(
     store::set_pending_secret_in(&mut tx, account_id, &secret).await?;
     audit::append(
         &mut tx,
+        &Allowed::own_account(account_id, "replacing its second factor"),
         own_event(
             app,
             account_id,
@@ -370,6 +375,7 @@ pub async fn cancel_replacement(app: &App, account_id: i64) -> Result<()> {
     if store::clear_pending_secret(&mut tx, account_id).await? {
         audit::append(
             &mut tx,
+            &Allowed::own_account(account_id, "abandoning a replacement of its second factor"),
             own_event(
                 app,
                 account_id,

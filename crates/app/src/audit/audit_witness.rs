@@ -297,6 +297,7 @@ mod tests {
         let mut tx = store.begin().await.unwrap();
         audit::append(
             &mut tx,
+            &caucus_domain::access::allowed::Allowed::system("test"),
             audit::NewEvent {
                 occurred_at: "2026-11-22T10:00:00Z".into(),
                 actor: "test".into(),

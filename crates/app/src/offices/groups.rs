@@ -10,6 +10,7 @@ use crate::offices::{appoint, Appointment};
 use crate::organisation::units::find_unit;
 use crate::register::members::history;
 use crate::{App, AppError, Result};
+use caucus_domain::access::allowed::{Allowed, Operator};
 use caucus_domain::access::policy::Actor;
 use caucus_domain::decision::{Decision, Reason};
 use caucus_domain::offices::{group_leader_term, Gender, OfficeKind};
@@ -32,7 +33,7 @@ pub fn group_code(local_authority: &str) -> String {
 /// model; returns the group's unit.
 pub async fn set_up_group(
     app: &App,
-    actor: &str,
+    operator: &Operator,
     local_authority: &str,
     name: &str,
     strong_leader_model: bool,
@@ -49,7 +50,7 @@ pub async fn set_up_group(
     }
     let code = group_code(&la.code);
     let mut tx = app.store.begin().await?;
-    let pending = audit::reserve(&mut tx).await?;
+    let pending = audit::reserve(&mut tx, &Allowed::operator(operator)).await?;
     let (id, _) = units::upsert(
         &mut tx,
         &NewUnit {
@@ -68,7 +69,7 @@ pub async fn set_up_group(
             &mut tx,
             NewEvent {
                 occurred_at: app.clock.stamp(),
-                actor: actor.to_string(),
+                actor: operator.name().to_string(),
                 action: "group.set_up".into(),
                 subject: format!("unit:{code}"),
                 unit: Some(code.clone()),
@@ -111,7 +112,7 @@ pub async fn strong_leader_model(app: &App, group: &Unit) -> Result<bool> {
 /// office against the member's standing).
 pub async fn seat_councillor(
     app: &App,
-    actor: &str,
+    operator: &Operator,
     group: &str,
     membership_number: &str,
     from: Date,
@@ -120,7 +121,7 @@ pub async fn seat_councillor(
     let unit = find_group(app, group).await?;
     appoint(
         app,
-        actor,
+        operator,
         &Appointment {
             unit_code: unit.code,
             membership_number: membership_number.to_string(),
@@ -128,7 +129,7 @@ pub async fn seat_councillor(
             from,
             until: None,
             gender,
-            appointed_by: actor.to_string(),
+            appointed_by: operator.name().to_string(),
         },
     )
     .await
@@ -137,7 +138,7 @@ pub async fn seat_councillor(
 /// Appoints a member of the group to one of its offices other than the leadership (the chief whip).
 pub async fn appoint_group_officer(
     app: &App,
-    actor: &str,
+    operator: &Operator,
     group: &str,
     membership_number: &str,
     office: OfficeKind,
@@ -153,7 +154,7 @@ pub async fn appoint_group_officer(
     let seat = seat_on(app, &unit, membership_number, from).await?;
     appoint(
         app,
-        actor,
+        operator,
         &Appointment {
             unit_code: unit.code,
             membership_number: membership_number.to_string(),
@@ -161,7 +162,7 @@ pub async fn appoint_group_officer(
             from,
             until: None,
             gender: Gender::parse(&seat.row.gender).unwrap_or(Gender::NotGiven),
-            appointed_by: actor.to_string(),
+            appointed_by: operator.name().to_string(),
         },
     )
     .await
@@ -185,7 +186,7 @@ async fn seat_on(app: &App, group: &Unit, number: &str, on: Date) -> Result<Held
 /// election held outside caucus): the term is set by the council's model, as for an elected leader.
 pub async fn record_leader(
     app: &App,
-    actor: &str,
+    operator: &Operator,
     group: &str,
     membership_number: &str,
     from: Date,
@@ -198,7 +199,8 @@ pub async fn record_leader(
     let id = install_leader(
         app,
         &mut tx,
-        actor,
+        operator.name(),
+        &Allowed::operator(operator),
         &unit,
         &member,
         from,
@@ -213,10 +215,12 @@ pub async fn record_leader(
 /// in the group and may hold office, ends the running leader's term on that day, sets the new
 /// term's end by the council's model and writes the audit event (`detail` adds to it). Refused
 /// when another leader's term is already set to begin on or after `from`.
+#[allow(clippy::too_many_arguments)]
 async fn install_leader(
     app: &App,
     tx: &mut Tx,
     actor: &str,
+    allowed: &Allowed,
     group: &Unit,
     member: &Member,
     from: Date,
@@ -237,7 +241,7 @@ async fn install_leader(
     }
     let strong = strong_leader_model(app, group).await?;
     let (until, why) = group_leader_term(from, strong, &app.rules);
-    let pending = audit::reserve(tx).await?;
+    let pending = audit::reserve(tx, allowed).await?;
     let ended = store::end_terms(tx, group.id, leader, from).await?;
     let row = OfficeRow {
         unit_id: group.id,
@@ -300,6 +304,7 @@ pub async fn publish_ballot(
             app,
             &mut tx,
             &ballots::actor_name(actor),
+            &decided.why,
             &decided.ballot.unit,
             winner,
             decided.takes_office_on,

@@ -5,7 +5,8 @@
 use crate::offices::groups;
 use crate::organisation::units::find_unit;
 use crate::{App, AppError, Result};
-use caucus_domain::access::policy::{can, Action, Actor, Resource};
+use caucus_domain::access::allowed::Allowed;
+use caucus_domain::access::policy::{self, Action, Actor, Resource};
 use caucus_domain::decision::{Decision, Reason};
 use caucus_domain::offices::group_leader_recall;
 use caucus_domain::organisation::unit::UnitKind;
@@ -28,10 +29,8 @@ pub async fn open(app: &App, actor: &Actor, group_code: &str) -> Result<i64> {
         kind: UnitKind::parse(&unit.kind).unwrap_or(UnitKind::National),
         units: units::ancestors(&app.store, unit.id).await?,
     };
-    let why = can(actor, Action::ManageBallots, &resource, app.clock.today());
-    if !why.allowed {
-        return Err(AppError::Forbidden(why));
-    }
+    let why = policy::authorise(actor, Action::ManageBallots, &resource, app.clock.today())
+        .map_err(AppError::Forbidden)?;
     let unit = groups::find_group(app, group_code).await?;
     let today = app.clock.today();
     let mut tx = app.store.begin().await?;
@@ -49,6 +48,7 @@ pub async fn open(app: &App, actor: &Actor, group_code: &str) -> Result<i64> {
     let id = store::insert(&mut tx, unit.id, leader_id, today, &actor_name(actor), &ids).await?;
     audit::append(
         &mut tx,
+        &why,
         NewEvent {
             occurred_at: app.clock.stamp(),
             actor: actor_name(actor),
@@ -59,7 +59,7 @@ pub async fn open(app: &App, actor: &Actor, group_code: &str) -> Result<i64> {
             after: None,
             detail: serde_json::json!({
                 "leader": leader, "group_size": ids.len(), "opened_on": today.to_string(),
-                "clauses": why.reasons.iter().map(|r| r.clause.clone()).collect::<Vec<_>>(),
+                "clauses": why.reasons().iter().map(|r| r.clause.clone()).collect::<Vec<_>>(),
             }),
         },
     )
@@ -81,7 +81,7 @@ pub struct PetitionState {
 
 /// The petition, if the actor may read it (it names its signatories): the group's own
 /// councillors, the officers who run the ballots of its area, the auditor; refused otherwise.
-async fn readable(app: &App, actor: &Actor, id: i64) -> Result<(PetitionRow, Decision)> {
+async fn readable(app: &App, actor: &Actor, id: i64) -> Result<(PetitionRow, Allowed)> {
     let row = store::get(&app.store, id)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("recall petition {id}")))?;
@@ -98,10 +98,8 @@ async fn readable(app: &App, actor: &Actor, id: i64) -> Result<(PetitionRow, Dec
         units: units::ancestors(&app.store, row.unit_id).await?,
         in_group,
     };
-    let why = can(actor, Action::ReadPetition, &resource, app.clock.today());
-    if !why.allowed {
-        return Err(AppError::Forbidden(why));
-    }
+    let why = policy::authorise(actor, Action::ReadPetition, &resource, app.clock.today())
+        .map_err(AppError::Forbidden)?;
     Ok((row, why))
 }
 
@@ -114,7 +112,7 @@ pub async fn state(app: &App, actor: &Actor, id: i64) -> Result<PetitionState> {
         actor,
         "read_recall_petition",
         &format!("recall:{id}"),
-        &why,
+        &Decision::allow(why.reasons().to_vec()),
     )
     .await?;
     let unit_name = units::get(&app.store, row.unit_id)
@@ -169,7 +167,7 @@ pub async fn sign(app: &App, actor: &Actor, id: i64) -> Result<Decision> {
         AppError::RuleRefused(Decision::deny(vec![Reason::new(GROUP_LEADER, message)]))
     };
     // Whoever may not read the petition is told only that, not whether they could sign it.
-    let (petition, _) = readable(app, actor, id).await?;
+    let (petition, why) = readable(app, actor, id).await?;
     let member = actor.member_id.ok_or_else(|| {
         AppError::RuleRefused(Decision::deny(vec![Reason::new(
             ACCESS_SELF,
@@ -200,8 +198,10 @@ pub async fn sign(app: &App, actor: &Actor, id: i64) -> Result<Decision> {
     if triggered_now {
         store::set_triggered(&mut tx, id, today).await?;
     }
+    // Allowed by the policy to read the petition, and by the group's rule (checked above) to sign.
     audit::append(
         &mut tx,
+        &why,
         NewEvent {
             occurred_at: app.clock.stamp(),
             actor: actor_name(actor),

@@ -5,6 +5,7 @@
 //! A message holding a credential meant for its recipient only (a password-reset link) is queued with
 //! a redacted copy of its body, and the outbox shows admins only that: the credential reaches its
 //! recipient by SMTP or not at all, so whoever reads the outbox cannot take over the account.
+use caucus_domain::access::allowed::Allowed;
 use caucus_domain::access::policy::{self, Action, Actor, Resource};
 use caucus_store::audit::{self, NewEvent};
 use caucus_store::ops::outbox::{self, Mail, NewMail};
@@ -216,19 +217,15 @@ pub async fn deliver_due(app: &App, mailer: &Mailer) -> Result<Delivery> {
     }
 }
 
-fn authorise(app: &App, actor: &Actor) -> Result<()> {
+fn authorise(app: &App, actor: &Actor) -> Result<Allowed> {
     // Mail carries account mail (password resets): whoever manages accounts reads it.
-    let decision = policy::can(
+    policy::authorise(
         actor,
         Action::ManageAccounts,
         &Resource::Accounts,
         app.clock.today(),
-    );
-    if decision.allowed {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(decision))
-    }
+    )
+    .map_err(AppError::Forbidden)
 }
 
 /// Whether the actor may read the outbox (so pages offer the link only to those it would serve).
@@ -275,7 +272,7 @@ pub async fn outbox(app: &App, actor: &Actor, limit: i64) -> Result<Vec<Shown>> 
 
 /// Puts a message that was given up on back in the queue; audited.
 pub async fn requeue(app: &App, actor: &Actor, id: i64) -> Result<()> {
-    authorise(app, actor)?;
+    let allowed = authorise(app, actor)?;
     let now = app.clock.now();
     let mut tx = app.store.begin().await?;
     if !outbox::requeue(&mut tx, id, now.unix_timestamp()).await? {
@@ -283,6 +280,7 @@ pub async fn requeue(app: &App, actor: &Actor, id: i64) -> Result<()> {
     }
     audit::append(
         &mut tx,
+        &allowed,
         NewEvent {
             occurred_at: crate::clock::stamp(now),
             actor: format!("account:{}", actor.account_id),

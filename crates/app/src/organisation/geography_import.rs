@@ -7,6 +7,7 @@
 use crate::csv_lines::{self, CsvFile};
 use crate::organisation::names::{names, ConstituencyList};
 use crate::{io_error, App, AppError, Progress, Result, CLI_ACTOR};
+use caucus_domain::access::allowed::{Allowed, Operator};
 use caucus_domain::organisation::unit::{clp_code, UnitKind};
 use caucus_domain::register::postcode::Postcode;
 use caucus_store::audit::{self, digest, NewEvent};
@@ -188,12 +189,15 @@ fn parse_row(rec: &csv::StringRecord, c: &Columns) -> std::result::Result<Postco
     })
 }
 
+/// An operator's command (`caucus import geography`).
 pub async fn import_geography(
     app: &App,
+    operator: &Operator,
     path: &Path,
     opts: &GeographyOptions,
     progress: &dyn Progress,
 ) -> Result<GeographySummary> {
+    let allowed = &Allowed::operator(operator);
     let set = opts.set.trim();
     if set.is_empty()
         || !set
@@ -287,7 +291,7 @@ pub async fn import_geography(
             }
         }
         if batch.len() >= BATCH || (!more && !batch.is_empty()) {
-            write_batch(app, set, &batch, first_line, last_line).await?;
+            write_batch(app, allowed, set, &batch, first_line, last_line).await?;
             summary.postcodes += batch.len() as u64;
             batch.clear();
             first_line = last_line + 1;
@@ -300,7 +304,7 @@ pub async fn import_geography(
     progress.finish();
 
     app.store.analyze(&["postcodes"]).await?;
-    let (changed, clps, branches) = build_units(app, set, opts, &area_names).await?;
+    let (changed, clps, branches) = build_units(app, allowed, set, opts, &area_names).await?;
     app.store.analyze(&["units", "branch_wards"]).await?;
     summary.units_changed = changed;
     summary.clps = clps;
@@ -313,6 +317,7 @@ pub async fn import_geography(
     }
     audit::append(
         &mut tx,
+        allowed,
         NewEvent {
             occurred_at: app.clock.stamp(),
             actor: CLI_ACTOR.into(),
@@ -338,6 +343,7 @@ pub async fn import_geography(
 
 async fn write_batch(
     app: &App,
+    allowed: &Allowed,
     set: &str,
     rows: &[PostcodeRow],
     first_line: u64,
@@ -351,6 +357,7 @@ async fn write_batch(
     }
     audit::append(
         &mut tx,
+        allowed,
         NewEvent {
             occurred_at: app.clock.stamp(),
             actor: CLI_ACTOR.into(),
@@ -370,6 +377,7 @@ async fn write_batch(
 /// Builds (or refreshes) the units of a set from its postcodes. Returns (units changed, CLPs, branches).
 async fn build_units(
     app: &App,
+    allowed: &Allowed,
     set: &str,
     opts: &GeographyOptions,
     area_names: &HashMap<String, String>,
@@ -584,6 +592,7 @@ async fn build_units(
     if changed > 0 {
         audit::append(
             &mut tx,
+            allowed,
             NewEvent {
                 occurred_at: app.clock.stamp(),
                 actor: CLI_ACTOR.into(),

@@ -3,6 +3,7 @@
 //! current. A postcode with no constituency party in the new set is an exception, never a guess.
 //! Work goes in ranges of member ids, each committed with its checkpoint, so a killed run resumes.
 use crate::{io_error, App, AppError, Progress, Result, CLI_ACTOR};
+use caucus_domain::access::allowed::{Allowed, Operator};
 use caucus_store::audit::{self, digest, NewEvent};
 use caucus_store::organisation::geography;
 use caucus_store::organisation::reallocation::{self, Run, SummaryCount};
@@ -54,11 +55,14 @@ pub struct ReallocateOptions<'a> {
     pub chunk: i64,
 }
 
+/// An operator's command (`caucus reallocate`).
 pub async fn reallocate(
     app: &App,
+    operator: &Operator,
     opts: &ReallocateOptions<'_>,
     progress: &dyn Progress,
 ) -> Result<ReallocationSummary> {
+    let allowed = &Allowed::operator(operator);
     let to_set = opts.to_set;
     let sets = geography::boundary_sets(&app.store).await?;
     let target = sets.iter().find(|s| s.name == to_set).ok_or_else(|| {
@@ -136,11 +140,11 @@ pub async fn reallocate(
         let to = (from + chunk).min(max_id);
         match dry_tx.as_mut() {
             Some(tx) => {
-                apply(app, tx, &run, from, to).await?;
+                apply(app, allowed, tx, &run, from, to).await?;
             }
             None => {
                 let mut tx = app.store.begin().await?;
-                apply(app, &mut tx, &run, from, to).await?;
+                apply(app, allowed, &mut tx, &run, from, to).await?;
                 tx.commit().await?;
             }
         }
@@ -209,6 +213,7 @@ pub async fn reallocate(
             geography::set_current_set(&mut tx, to_set).await?;
             audit::append(
                 &mut tx,
+                allowed,
                 NewEvent {
                     occurred_at: app.clock.stamp(),
                     actor: CLI_ACTOR.into(),
@@ -313,8 +318,15 @@ async fn write_report(
     Ok(())
 }
 
-async fn apply(app: &App, tx: &mut Tx, run: &Run, from: i64, to: i64) -> Result<()> {
-    let pending = audit::reserve(tx).await?;
+async fn apply(
+    app: &App,
+    allowed: &Allowed,
+    tx: &mut Tx,
+    run: &Run,
+    from: i64,
+    to: i64,
+) -> Result<()> {
+    let pending = audit::reserve(tx, allowed).await?;
     let outcome = reallocation::apply_chunk(tx, run, from, to, pending.seq).await?;
     let after = reallocation::chunk_digest_input(tx, run.id, from, to).await?;
     let mut counts = placement_counts(&after)?;

@@ -5,7 +5,8 @@
 use crate::organisation::unit_names::UnitNames;
 use crate::register::member_history::{history, RecordDates};
 use crate::{App, AppError, Result};
-use caucus_domain::access::policy::{can, Action, Actor, Resource};
+use caucus_domain::access::allowed::{Allowed, Operator};
+use caucus_domain::access::policy::{self, Action, Actor, Resource};
 use caucus_domain::organisation::unit::UnitKind;
 use caucus_domain::register::membership_list::{explain, flags_for, ListScope};
 use caucus_domain::register::status::status_on;
@@ -76,27 +77,24 @@ impl Requester {
 /// operator), or a logged-in account, whose grants the access policy weighs.
 #[derive(Debug, Clone, Copy)]
 pub enum Authority<'a> {
-    CommandLine,
+    CommandLine(&'a Operator),
     Account(&'a Actor),
 }
 
 /// Whether the list of `unit` may be handed out. An account must be entitled to the unit's
 /// membership list (the policy's `list_members`, the same decision that shows the list on the unit
 /// page); the command line is trusted as the operator's.
-async fn authorise(app: &App, authority: Authority<'_>, unit: &Unit) -> Result<()> {
-    let Authority::Account(actor) = authority else {
-        return Ok(());
+async fn authorise(app: &App, authority: Authority<'_>, unit: &Unit) -> Result<Allowed> {
+    let actor = match authority {
+        Authority::CommandLine(operator) => return Ok(Allowed::operator(operator)),
+        Authority::Account(actor) => actor,
     };
     let resource = Resource::Unit {
         kind: UnitKind::parse(&unit.kind).unwrap_or(UnitKind::National),
         units: units::ancestors(&app.store, unit.id).await?,
     };
-    let d = can(actor, Action::ListMembers, &resource, app.clock.today());
-    if d.allowed {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(d))
-    }
+    policy::authorise(actor, Action::ListMembers, &resource, app.clock.today())
+        .map_err(AppError::Forbidden)
 }
 
 /// The members of the list, a page at a time after `after_id`: a local authority's list is of the
@@ -159,11 +157,19 @@ pub fn watermark(requester: &Requester, stamp: &str, unit: &Unit) -> String {
 /// `Ok`: the log entry is written last.
 pub async fn export_members(
     app: &App,
+    operator: &Operator,
     unit_code: &str,
     requester: &Requester,
     out: &mut (dyn Write + Send),
 ) -> Result<ExportSummary> {
-    export_members_as(app, Authority::CommandLine, unit_code, requester, out).await
+    export_members_as(
+        app,
+        Authority::CommandLine(operator),
+        unit_code,
+        requester,
+        out,
+    )
+    .await
 }
 
 /// Like [`export_members`], for `authority`: an account is refused (with the policy's reasons)
@@ -179,7 +185,7 @@ pub async fn export_members_as(
     let unit = units::find_by_code(&app.store, unit_code.trim(), current.as_deref())
         .await?
         .ok_or_else(|| AppError::NotFound(format!("unit '{}'", unit_code.trim())))?;
-    authorise(app, authority, &unit).await?;
+    let allowed = authorise(app, authority, &unit).await?;
     let scope = if unit.kind == UnitKind::Branch.as_str() {
         ListScope::Branch
     } else {
@@ -264,6 +270,7 @@ pub async fn export_members_as(
     let mut tx = app.store.begin().await?;
     let audit_seq = audit::append(
         &mut tx,
+        &allowed,
         NewEvent {
             occurred_at: stamp,
             actor: requester.as_str().to_string(),

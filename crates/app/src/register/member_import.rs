@@ -7,6 +7,7 @@ use crate::clock::parse_date;
 use crate::csv_lines::{self, CsvFile};
 use crate::register::member_history::{self, RecordDates};
 use crate::{io_error, App, AppError, Progress, Result, CLI_ACTOR};
+use caucus_domain::access::allowed::{Allowed, Operator};
 use caucus_domain::register::lifecycle::TransitionReason;
 use caucus_domain::register::member::{parse_bool, MemberStatus, PaymentMethod};
 use caucus_domain::register::postcode::Postcode;
@@ -267,12 +268,15 @@ impl Default for ImportOptions {
     }
 }
 
+/// An operator's command (`caucus import members`).
 pub async fn import_members(
     app: &App,
+    operator: &Operator,
     path: &Path,
     opts: &ImportOptions,
     progress: &dyn Progress,
 ) -> Result<ImportSummary> {
+    let allowed = &Allowed::operator(operator);
     let shown = path.display().to_string();
     let set = geography::current_set(&app.store).await?.ok_or_else(|| {
         AppError::Invalid(
@@ -368,6 +372,7 @@ pub async fn import_members(
         if pending >= batch_size || (!more && (pending > 0 || last_line > run.lines_done)) {
             write_batch(
                 app,
+                allowed,
                 &set,
                 &mut run,
                 std::mem::take(&mut batch),
@@ -420,8 +425,10 @@ pub async fn write_rejects(app: &App, run_id: i64, path: &Path) -> Result<usize>
     Ok(rejects.len())
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn write_batch(
     app: &App,
+    allowed: &Allowed,
     set: &str,
     run: &mut ImportRun,
     batch: Vec<Parsed>,
@@ -444,7 +451,7 @@ async fn write_batch(
         .map(|p| (p.postcode.clone(), p))
         .collect();
 
-    let pending = audit::reserve(&mut tx).await?;
+    let pending = audit::reserve(&mut tx, allowed).await?;
     let seq = pending.seq;
     let mut new_rows: Vec<(i64, MemberRow, &Placement)> = Vec::new();
     let mut updates: Vec<(i64, MemberRow, bool, Option<&Placement>)> = Vec::new();

@@ -3,6 +3,7 @@
 //! version, and the transition and its audit event are written in the same transaction.
 use crate::register::member_history::RecordDates;
 use crate::{App, AppError, Result};
+use caucus_domain::access::allowed::Allowed;
 use caucus_domain::register::lifecycle::{TransitionFacts, TransitionReason};
 use caucus_domain::register::member::MemberStatus;
 use caucus_domain::register::status::{self, MemberHistory};
@@ -41,9 +42,15 @@ pub struct TransitionRequest {
     pub nec_decision: bool,
 }
 
-/// Records a change of status for `actor`. Refused with the rules' reasons (`RuleRefused`), or as
-/// stale (`Stale`) when the member changed since the caller's version.
-pub async fn record_transition(app: &App, actor: &str, req: &TransitionRequest) -> Result<Member> {
+/// Records a change of status for `actor`, as `allowed` (the policy's decision for an account, or
+/// an operator's command). Refused with the rules' reasons (`RuleRefused`), or as stale (`Stale`)
+/// when the member changed since the caller's version.
+pub async fn record_transition(
+    app: &App,
+    allowed: &Allowed,
+    actor: &str,
+    req: &TransitionRequest,
+) -> Result<Member> {
     let member = members::by_number(&app.store, &req.membership_number)
         .await?
         .ok_or_else(|| AppError::NotFound(format!("member {}", req.membership_number)))?;
@@ -74,7 +81,7 @@ pub async fn record_transition(app: &App, actor: &str, req: &TransitionRequest) 
     members::set_status(&mut tx, member.id, req.to.as_str(), expected)
         .await
         .map_err(AppError::from_store)?;
-    let pending = audit::reserve(&mut tx).await?;
+    let pending = audit::reserve(&mut tx, allowed).await?;
     let after = member_digests::record(
         &mut tx,
         pending.seq,
@@ -125,8 +132,13 @@ pub(crate) mod tests {
     use crate::organisation::geography_import::{import_geography, GeographyOptions};
     use crate::register::member_import::{import_members, ImportOptions};
     use crate::{Clock, NoProgress};
+    use caucus_domain::access::allowed::Operator;
     use caucus_domain::rulebook::Rulebook;
     use caucus_store::Store;
+
+    pub(crate) fn op() -> Operator {
+        Operator::at_the_command_line(crate::CLI_ACTOR)
+    }
     use time::macros::date;
 
     pub(crate) async fn register(url: &str, dir: &std::path::Path) -> App {
@@ -142,7 +154,7 @@ pub(crate) mod tests {
             pcon_column: Some("pcon24cd".into()),
             ..Default::default()
         };
-        import_geography(&app, &geo, &opts, &NoProgress)
+        import_geography(&app, &op(), &geo, &opts, &NoProgress)
             .await
             .unwrap();
         let csv = dir.join("members.csv");
@@ -154,7 +166,7 @@ pub(crate) mod tests {
              L1,Len,Lapsed,,,1970-01-01,,,,L1 0AB,2010-03-01,lapsed,standard,direct_debit,2019-01-01,true,\n",
         )
         .unwrap();
-        let s = import_members(&app, &csv, &ImportOptions::default(), &NoProgress)
+        let s = import_members(&app, &op(), &csv, &ImportOptions::default(), &NoProgress)
             .await
             .unwrap();
         assert_eq!((s.imported, s.rejected), (2, 0));
@@ -189,9 +201,10 @@ pub(crate) mod tests {
                 TransitionReason::ComplaintSuspension,
                 Some(before.version),
             );
-            let after = record_transition(&app, "staff@example.org", &req)
-                .await
-                .unwrap();
+            let after =
+                record_transition(&app, &Allowed::operator(&op()), "staff@example.org", &req)
+                    .await
+                    .unwrap();
             assert_eq!(
                 (after.row.status.as_str(), after.version),
                 ("suspended", before.version + 1),
@@ -209,7 +222,14 @@ pub(crate) mod tests {
                 TransitionReason::SuspensionLifted,
                 Some(before.version),
             );
-            match record_transition(&app, "other@example.org", &lifted).await {
+            match record_transition(
+                &app,
+                &Allowed::operator(&op()),
+                "other@example.org",
+                &lifted,
+            )
+            .await
+            {
                 Err(AppError::Stale { expected, found }) => {
                     assert_eq!((expected, found), (before.version, after.version))
                 }
@@ -243,7 +263,7 @@ pub(crate) mod tests {
             TransitionReason::ComplaintSuspension,
             None,
         );
-        match record_transition(&app, "staff@example.org", &req).await {
+        match record_transition(&app, &Allowed::operator(&op()), "staff@example.org", &req).await {
             Err(AppError::RuleRefused(d)) => {
                 assert!(!d.allowed);
                 assert!(

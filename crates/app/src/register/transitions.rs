@@ -1,7 +1,7 @@
 //! A change of a member's status asked for by someone: the access policy decides whether they may
 //! change this member's status at all, then the one write path (`members::record_transition`)
 //! applies the rules, the version check and the audit event in one transaction.
-use caucus_domain::access::policy::{can, Action, Actor, Resource};
+use caucus_domain::access::policy::{self, can, Action, Actor, Resource};
 use caucus_domain::decision::Decision;
 use caucus_store::access::accounts as access;
 use caucus_store::register::members::{self, Member};
@@ -49,10 +49,12 @@ pub async fn change_status(app: &App, actor: &Actor, req: &TransitionRequest) ->
         log_refused(app, actor, WHAT, &subject, &read).await?;
         return Err(member_not_found(number));
     }
-    let change = can(actor, Action::ChangeMemberStatus, &resource, today);
-    if !change.allowed {
-        log_refused(app, actor, WHAT, &subject, &change).await?;
-        return Err(AppError::Forbidden(change));
-    }
-    record_transition(app, &format!("account:{}", actor.account_id), req).await
+    let change = match policy::authorise(actor, Action::ChangeMemberStatus, &resource, today) {
+        Ok(allowed) => allowed,
+        Err(refused) => {
+            log_refused(app, actor, WHAT, &subject, &refused).await?;
+            return Err(AppError::Forbidden(refused));
+        }
+    };
+    record_transition(app, &change, &format!("account:{}", actor.account_id), req).await
 }

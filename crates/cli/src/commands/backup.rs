@@ -5,6 +5,7 @@ use crate::progress_bar::Bar;
 use crate::{redact, Context};
 use anyhow::Context as _;
 use caucus_app::{Progress, CLI_ACTOR};
+use caucus_domain::access::allowed::Operator;
 use caucus_store::ops::backup::{self, Actor, Step};
 use std::path::Path;
 use std::sync::Mutex;
@@ -61,7 +62,7 @@ pub async fn backup(ctx: &Context, file: &Path) -> anyhow::Result<()> {
         &app.store,
         file,
         &Actor {
-            name: CLI_ACTOR,
+            operator: &Operator::at_the_command_line(CLI_ACTOR),
             now: &now,
         },
         &|step| bars.step(step),
@@ -90,7 +91,7 @@ pub async fn restore(ctx: &Context, file: &Path, force: bool) -> anyhow::Result<
         file,
         force,
         &Actor {
-            name: CLI_ACTOR,
+            operator: &Operator::at_the_command_line(CLI_ACTOR),
             now: &now,
         },
         &|step| bars.step(step),

@@ -3,6 +3,8 @@ use crate::progress_bar::Bar;
 use crate::{parse_date_arg, Context};
 use anyhow::Context as _;
 use caucus_app::organisation::reallocate::{reallocate, ReallocateOptions, CHUNK};
+use caucus_app::CLI_ACTOR;
+use caucus_domain::access::allowed::Operator;
 use clap::Subcommand;
 use std::path::PathBuf;
 use time::Date;
@@ -45,9 +47,14 @@ pub async fn run(ctx: &Context, cmd: BoundariesCommand) -> anyhow::Result<()> {
                 report: report.as_deref(),
                 chunk,
             };
-            let s = reallocate(&app, &opts, &Bar::default())
-                .await
-                .with_context(|| format!("cannot reallocate members to {to}"))?;
+            let s = reallocate(
+                &app,
+                &Operator::at_the_command_line(CLI_ACTOR),
+                &opts,
+                &Bar::default(),
+            )
+            .await
+            .with_context(|| format!("cannot reallocate members to {to}"))?;
             if s.resumed {
                 eprintln!("resumed an interrupted reallocation (run {})", s.run_id);
             }

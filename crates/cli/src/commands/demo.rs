@@ -17,6 +17,7 @@ use caucus_app::organisation::geography_import::{import_geography, GeographyOpti
 use caucus_app::organisation::reallocate::{reallocate, ReallocateOptions, CHUNK};
 use caucus_app::register::member_import::{import_members, ImportOptions};
 use caucus_app::App;
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::access::policy::Role;
 use caucus_domain::organisation::unit::UnitKind;
 use caucus_store::audit::{verify, Verification};
@@ -83,6 +84,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     println!("1. Importing the L postcode area as boundary set pcon2010 (constituencies until 2023-10-11)");
     let s = import_geography(
         &app,
+        &Operator::at_the_command_line("demo"),
         &geo,
         &GeographyOptions {
             set: "pcon2010".into(),
@@ -100,6 +102,7 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
     println!("2. Importing it again as pcon2024 (constituencies from 2023-10-12)");
     let s = import_geography(
         &app,
+        &Operator::at_the_command_line("demo"),
         &geo,
         &GeographyOptions {
             set: "pcon2024".into(),
@@ -127,13 +130,21 @@ pub async fn run(ctx: &Context, args: DemoArgs) -> anyhow::Result<()> {
         &postcodes_from(L_AREA),
         70,
     )?;
-    let s = import_members(&app, &members, &ImportOptions::default(), &Bar::default()).await?;
+    let s = import_members(
+        &app,
+        &Operator::at_the_command_line("demo"),
+        &members,
+        &ImportOptions::default(),
+        &Bar::default(),
+    )
+    .await?;
     println!("   {s}");
 
     println!("4. Reallocating every member to pcon2024, effective 2023-10-12");
     let report = PathBuf::from("caucus-demo-reallocation.csv");
     let r = reallocate(
         &app,
+        &Operator::at_the_command_line("demo"),
         &ReallocateOptions {
             to_set: "pcon2024",
             effective: Some(date!(2023 - 10 - 12)),
@@ -308,7 +319,7 @@ async fn create_logins(
         let email = format!("{}@demo.caucus.invalid", role.as_str().replace('_', "."));
         let added = add_user(
             app,
-            "demo",
+            &Operator::at_the_command_line("demo"),
             &AddUser {
                 email: email.clone(),
                 role: *role,

@@ -4,6 +4,8 @@
 use crate::Context;
 use anyhow::Context as _;
 use caucus_app::register::member_export::{export_members, Requester};
+use caucus_app::CLI_ACTOR;
+use caucus_domain::access::allowed::Operator;
 use clap::Subcommand;
 use std::io::{Seek, Write};
 use std::path::{Path, PathBuf};
@@ -53,9 +55,15 @@ pub async fn run(ctx: &Context, cmd: ExportCommand) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot create a file in {}", dir.display()))?;
             let summary = {
                 let mut w = std::io::BufWriter::new(staged.as_file_mut());
-                let s = export_members(&app, &unit, &requester, &mut w)
-                    .await
-                    .with_context(|| format!("cannot export the members of {unit}"))?;
+                let s = export_members(
+                    &app,
+                    &Operator::at_the_command_line(CLI_ACTOR),
+                    &unit,
+                    &requester,
+                    &mut w,
+                )
+                .await
+                .with_context(|| format!("cannot export the members of {unit}"))?;
                 w.flush().context("cannot write the membership list")?;
                 s
             };

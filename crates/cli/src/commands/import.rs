@@ -6,6 +6,8 @@ use caucus_app::organisation::geography_import::{import_geography, GeographyOpti
 use caucus_app::register::member_import::{
     import_members, write_rejects, ImportOptions, DEFAULT_BATCH,
 };
+use caucus_app::CLI_ACTOR;
+use caucus_domain::access::allowed::Operator;
 use clap::Subcommand;
 use std::path::PathBuf;
 use time::Date;
@@ -54,9 +56,15 @@ pub async fn run(ctx: &Context, cmd: ImportCommand) -> anyhow::Result<()> {
                 from,
                 until,
             };
-            let s = import_geography(&app, &file, &opts, &Bar::default())
-                .await
-                .with_context(|| format!("cannot import {}", file.display()))?;
+            let s = import_geography(
+                &app,
+                &Operator::at_the_command_line(CLI_ACTOR),
+                &file,
+                &opts,
+                &Bar::default(),
+            )
+            .await
+            .with_context(|| format!("cannot import {}", file.display()))?;
             for (line, reason) in &s.bad {
                 eprintln!("line {line}: {reason}");
             }
@@ -83,9 +91,15 @@ pub async fn run(ctx: &Context, cmd: ImportCommand) -> anyhow::Result<()> {
             rejects,
             batch,
         } => {
-            let s = import_members(&app, &file, &ImportOptions { batch }, &Bar::default())
-                .await
-                .with_context(|| format!("cannot import {}", file.display()))?;
+            let s = import_members(
+                &app,
+                &Operator::at_the_command_line(CLI_ACTOR),
+                &file,
+                &ImportOptions { batch },
+                &Bar::default(),
+            )
+            .await
+            .with_context(|| format!("cannot import {}", file.display()))?;
             if s.resumed_after_line > 0 {
                 eprintln!(
                     "resumed an interrupted import of this file after line {}",

@@ -4,6 +4,7 @@
 use crate::Context;
 use caucus_app::access::accounts::{add_user, AddUser};
 use caucus_app::CLI_ACTOR;
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::access::policy::Role;
 use clap::{Args, Subcommand};
 use time::Date;
@@ -48,7 +49,7 @@ pub async fn run(ctx: &Context, cmd: UserCommand) -> anyhow::Result<()> {
         UserCommand::Add(a) => {
             let added = add_user(
                 &app,
-                CLI_ACTOR,
+                &Operator::at_the_command_line(CLI_ACTOR),
                 &AddUser {
                     email: a.email.clone(),
                     role: a.role,

@@ -11,6 +11,7 @@ use crate::web::PASSWORD;
 use caucus_app::access::accounts::{add_user, AddUser};
 use caucus_app::ballots;
 use caucus_app::{App, Clock};
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::access::policy::{Actor, Grant, Role};
 use caucus_domain::ballots::spec::CountingMethod;
 use caucus_domain::rulebook::Rulebook;
@@ -88,7 +89,7 @@ impl Journey {
             .code;
         let officer = add_user(
             &app,
-            "test",
+            &Operator::at_the_command_line("test"),
             &AddUser {
                 email: "secretary@test.invalid".into(),
                 role: Role::ClpSecretary,
@@ -152,7 +153,7 @@ impl Journey {
         let email = format!("{}@members.test.invalid", number.to_lowercase());
         add_user(
             &self.app,
-            "test",
+            &Operator::at_the_command_line("test"),
             &AddUser {
                 email: email.clone(),
                 role: Role::Member,

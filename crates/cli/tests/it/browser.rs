@@ -12,6 +12,7 @@
 use crate::ballots::{Journey, MORE_VOTES};
 use crate::support::{ok, TODAY};
 use crate::web::{Server, PASSWORD};
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::access::policy::Role;
 use caucus_store::audit;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -329,7 +330,7 @@ async fn member_who_may_not_vote(s: &Server, clp: &str) -> (String, String, Stri
 async fn group_page_for(s: &Server) -> String {
     let code = caucus_app::offices::groups::set_up_group(
         &s.app,
-        "test",
+        &Operator::at_the_command_line("test"),
         "E08000012",
         "Liverpool Labour group",
         true,
@@ -346,9 +347,16 @@ async fn group_page_for(s: &Server) -> String {
         let number = &m.row.membership_number;
         let from = time::macros::date!(2023 - 05 - 05);
         let gender = caucus_domain::offices::Gender::NotGiven;
-        if caucus_app::offices::groups::seat_councillor(&s.app, "test", &code, number, from, gender)
-            .await
-            .is_ok()
+        if caucus_app::offices::groups::seat_councillor(
+            &s.app,
+            &Operator::at_the_command_line("test"),
+            &code,
+            number,
+            from,
+            gender,
+        )
+        .await
+        .is_ok()
         {
             seated.push(number.clone());
         }
@@ -357,9 +365,15 @@ async fn group_page_for(s: &Server) -> String {
         }
     }
     let from = time::macros::date!(2023 - 05 - 22);
-    caucus_app::offices::groups::record_leader(&s.app, "test", &code, &seated[0], from)
-        .await
-        .unwrap();
+    caucus_app::offices::groups::record_leader(
+        &s.app,
+        &Operator::at_the_command_line("test"),
+        &code,
+        &seated[0],
+        from,
+    )
+    .await
+    .unwrap();
     code
 }
 

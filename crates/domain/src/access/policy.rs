@@ -6,6 +6,7 @@
 //! `offices::access`, `ballots::access`), beside the rest of its rules.
 use time::Date;
 
+use super::allowed::Allowed;
 use crate::ballots::access as ballots_access;
 use crate::decision::{Decision, Reason};
 use crate::offices::access as offices_access;
@@ -229,6 +230,17 @@ pub fn can(actor: &Actor, action: Action, resource: &Resource, on: Date) -> Deci
         return allowed;
     }
     by_grants(actor, on, |grant| permits(grant, action, resource))
+}
+
+/// `can`, as the proof a write needs: the `Allowed` when the decision allows, the refusing
+/// `Decision` when it does not. The only way to an `Allowed` for an actor's request.
+pub fn authorise(
+    actor: &Actor,
+    action: Action,
+    resource: &Resource,
+    on: Date,
+) -> Result<Allowed, Decision> {
+    Allowed::by_policy(actor.account_id, can(actor, action, resource, on))
 }
 
 /// The grant loop, written once: allowed by the first grant in force whose rule allows it; refused

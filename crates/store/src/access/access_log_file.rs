@@ -15,6 +15,7 @@
 //! only a restore does that, and a restore interrupted half-way is run again.
 use crate::audit::{self, NewEvent};
 use crate::{Result, StoreError, Tx};
+use caucus_domain::access::allowed::Allowed;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqliteConnection, SqlitePool};
 use std::path::{Path, PathBuf};
@@ -149,6 +150,7 @@ pub async fn relocate(writer: &SqlitePool, file: &Path) -> Result<()> {
             let mut tx = Tx::Sqlite(tx);
             audit::append(
                 &mut tx,
+                &Allowed::system("a lost access-log file"),
                 NewEvent {
                     occurred_at: time::OffsetDateTime::now_utc()
                         .format(&time::format_description::well_known::Rfc3339)

@@ -154,6 +154,7 @@ mod tests {
                 let mut tx = store.begin().await.unwrap();
                 append(
                     &mut tx,
+                    &caucus_domain::access::allowed::Allowed::system("test"),
                     NewEvent {
                         occurred_at: format!("2026-11-{day}T10:00:00.000000Z"),
                         actor: actor.to_string(),

@@ -3,6 +3,7 @@
 //! event's canonical form (a JSON array of its fields). Checking the chain, and the member rows
 //! under it, is `audit::verify`, on top of this and of `member_digests`.
 use crate::{on_pool, on_tx, Result, Store, Tx};
+use caucus_domain::access::allowed::Allowed;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
@@ -56,9 +57,29 @@ pub(super) fn chain_hash(prev_hash: &str, e: &Event) -> String {
     hex::encode(h.finalize())
 }
 
-/// Appends an event inside the caller's transaction and returns its sequence number.
-pub async fn append(tx: &mut Tx, ev: NewEvent) -> Result<i64> {
-    let pending = reserve(tx).await?;
+/// Appends an event inside the caller's transaction and returns its sequence number. It takes the
+/// `Allowed` of the decision that allowed the change: no event (and so no state change) is written
+/// without one. An `Allowed` comes only from `policy::authorise`, an operator at the command line,
+/// an account acting on itself, or one of the server's own jobs.
+///
+/// ```no_run
+/// use caucus_domain::access::allowed::Allowed;
+/// use caucus_store::audit::{append, NewEvent};
+/// async fn write(tx: &mut caucus_store::Tx) -> caucus_store::Result<i64> {
+///     append(tx, &Allowed::system("a job"), NewEvent::default()).await
+/// }
+/// ```
+///
+/// Without one it does not compile:
+///
+/// ```compile_fail
+/// use caucus_store::audit::{append, NewEvent};
+/// async fn write(tx: &mut caucus_store::Tx) -> caucus_store::Result<i64> {
+///     append(tx, NewEvent::default()).await
+/// }
+/// ```
+pub async fn append(tx: &mut Tx, allowed: &Allowed, ev: NewEvent) -> Result<i64> {
+    let pending = reserve(tx, allowed).await?;
     let seq = pending.seq;
     pending.write(tx, ev).await?;
     Ok(seq)
@@ -73,7 +94,9 @@ pub struct Pending {
     prev_hash: String,
 }
 
-pub async fn reserve(tx: &mut Tx) -> Result<Pending> {
+/// Takes the next place in the chain, with the `Allowed` of the decision that allowed the change
+/// (as `append`).
+pub async fn reserve(tx: &mut Tx, _allowed: &Allowed) -> Result<Pending> {
     let (seq, prev_hash): (i64, String) = on_tx!(tx, |c| {
         let r = sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1 RETURNING seq, hash")
             .fetch_one(c)

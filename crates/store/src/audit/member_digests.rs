@@ -14,6 +14,7 @@ use crate::audit::chain::{self, NewEvent};
 use crate::register::members::{member_row_from, MemberRow};
 use crate::sql::{fixed_chunks, placeholders};
 use crate::{on_pool, on_tx, Result, Store, Tx};
+use caucus_domain::access::allowed::Allowed;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 use std::collections::BTreeMap;
@@ -128,7 +129,11 @@ pub async fn baseline(store: &Store) -> Result<()> {
         tx.commit().await?;
         return Ok(());
     }
-    let pending = chain::reserve(&mut tx).await?;
+    let pending = chain::reserve(
+        &mut tx,
+        &Allowed::system("the member digests' baseline on migration"),
+    )
+    .await?;
     let (count, after) = record_all(&mut tx, pending.seq).await?;
     pending
         .write(

@@ -5,6 +5,7 @@
 //! come from caucus's migrations, read back from SQLite, so a new migration needs no edit here.
 use crate::audit::{self, NewEvent};
 use crate::{on_tx, Result, Sqlite, Store, StoreError, Tx};
+use caucus_domain::access::allowed::{Allowed, Operator};
 use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use sqlx::postgres::PgPoolOptions;
@@ -90,9 +91,9 @@ pub enum Step<'a> {
     Done,
 }
 
-/// Who does the work and when, for the audit event.
+/// Who does the work and when, for the audit event: an operator at the command line.
 pub struct Actor<'a> {
-    pub name: &'a str,
+    pub operator: &'a Operator,
     /// The time to record, read when the event is written.
     pub now: &'a (dyn Fn() -> String + Sync),
 }
@@ -541,9 +542,10 @@ pub async fn backup(
     let mut tx = store.begin().await?;
     let event = audit::append(
         &mut tx,
+        &Allowed::operator(actor.operator),
         NewEvent {
             occurred_at: (actor.now)(),
-            actor: actor.name.to_string(),
+            actor: actor.operator.name().to_string(),
             action: "register.backup".into(),
             subject: format!("backup:{shown}"),
             unit: None,
@@ -737,9 +739,10 @@ pub async fn restore(
         let (through_event, through_hash) = head(&mut tx).await?;
         let event = audit::append(
             &mut tx,
+            &Allowed::operator(actor.operator),
             NewEvent {
                 occurred_at: (actor.now)(),
-                actor: actor.name.to_string(),
+                actor: actor.operator.name().to_string(),
                 action: "register.restore".into(),
                 subject: format!("backup:{shown}"),
                 unit: None,
@@ -835,7 +838,7 @@ mod tests {
 
     fn actor() -> Actor<'static> {
         Actor {
-            name: "tester",
+            operator: Box::leak(Box::new(Operator::at_the_command_line("tester"))),
             now: &|| "2026-11-22T10:00:00.000000Z".to_string(),
         }
     }
@@ -847,7 +850,9 @@ mod tests {
         }
         for n in 0..3 {
             let mut tx = store.begin().await.unwrap();
-            let pending = audit::reserve(&mut tx).await.unwrap();
+            let pending = audit::reserve(&mut tx, &Allowed::system("test"))
+                .await
+                .unwrap();
             // The first event records the fixture's members, as every write of members does.
             let (detail, after) = if n == 0 {
                 let (count, after) = crate::audit::member_digests::record_all(&mut tx, pending.seq)

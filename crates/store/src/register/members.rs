@@ -929,7 +929,7 @@ pub async fn search(
     };
     let sql = format!(
         "SELECT {MEMBER_COLUMNS} FROM members m {CURRENT_UNITS_JOIN} WHERE (LOWER(m.family_name) LIKE $1 \
-         OR LOWER(m.given_name) LIKE $1 OR m.membership_number LIKE $1 {by_postcode}) {filter} \
+         OR LOWER(m.given_name) LIKE $1 OR LOWER(m.membership_number) LIKE $1 {by_postcode}) {filter} \
          ORDER BY m.family_name, m.given_name, m.id {}",
         crate::sql::limit(limit)
     );

@@ -7,6 +7,7 @@ use caucus_app::access::accounts::{actor, add_user, AddUser};
 use caucus_app::ballots::{self, NewBallotRequest};
 use caucus_app::clock::midnight;
 use caucus_app::App;
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::access::policy::Role;
 use caucus_domain::ballots::spec::{BallotSpec, CountingMethod};
 use caucus_domain::ballots::BallotType;
@@ -90,7 +91,7 @@ pub async fn open(
             let email = "member.excluded@demo.caucus.invalid".to_string();
             let added = add_user(
                 app,
-                "demo",
+                &Operator::at_the_command_line("demo"),
                 &AddUser {
                     email: email.clone(),
                     role: Role::Member,

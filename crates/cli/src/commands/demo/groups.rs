@@ -7,6 +7,7 @@ use caucus_app::offices::groups::{
     appoint_group_officer, record_leader, seat_councillor, set_up_group,
 };
 use caucus_app::{App, AppError};
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::offices::{Gender, OfficeKind};
 use caucus_store::register::members;
 use time::macros::date;
@@ -47,7 +48,14 @@ pub async fn set_up(app: &App, lad_code: &str) -> anyhow::Result<DemoGroup> {
 }
 
 async fn build(app: &App, lad_code: &str) -> anyhow::Result<DemoGroup> {
-    let group = set_up_group(app, "demo", lad_code, "Liverpool Labour group", true).await?;
+    let group = set_up_group(
+        app,
+        &Operator::at_the_command_line("demo"),
+        lad_code,
+        "Liverpool Labour group",
+        true,
+    )
+    .await?;
     let mut seated = Vec::with_capacity(SEATS);
     let mut after = 0;
     'pages: loop {
@@ -58,7 +66,7 @@ async fn build(app: &App, lad_code: &str) -> anyhow::Result<DemoGroup> {
             let number = &m.row.membership_number;
             match seat_councillor(
                 app,
-                "demo",
+                &Operator::at_the_command_line("demo"),
                 &group.code,
                 number,
                 SEATED_ON,
@@ -80,12 +88,18 @@ async fn build(app: &App, lad_code: &str) -> anyhow::Result<DemoGroup> {
         [leader, whip, ..] => (leader.clone(), whip.clone()),
         _ => anyhow::bail!("too few members live in {lad_code} to form a Labour group"),
     };
-    record_leader(app, "demo", &group.code, &leader, LEADER_FROM)
-        .await
-        .context("cannot record the group's leader")?;
+    record_leader(
+        app,
+        &Operator::at_the_command_line("demo"),
+        &group.code,
+        &leader,
+        LEADER_FROM,
+    )
+    .await
+    .context("cannot record the group's leader")?;
     appoint_group_officer(
         app,
-        "demo",
+        &Operator::at_the_command_line("demo"),
         &group.code,
         &whip,
         OfficeKind::ChiefWhip,

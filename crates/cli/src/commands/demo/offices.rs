@@ -10,6 +10,7 @@ use crate::commands::generate::is_womans_name;
 use anyhow::Context as _;
 use caucus_app::offices::{appoint_all, compliance, Appointment};
 use caucus_app::{App, AppError};
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::offices::{Gender, OfficeKind};
 use caucus_store::register::members::{self, Candidate};
 use caucus_store::{organisation::geography, organisation::units};
@@ -126,7 +127,7 @@ pub async fn appoint_officers(app: &App, short_of_women: Option<&str>) -> anyhow
         }
     }
     // One transaction for them all: the demo is not to be noticeably slower for its officers.
-    match appoint_all(app, "demo", &appointments).await {
+    match appoint_all(app, &Operator::at_the_command_line("demo"), &appointments).await {
         Ok(ids) => out.appointed = ids.len(),
         // Active members are eligible; a refusal would be a bug worth seeing.
         Err(AppError::RuleRefused(d)) => anyhow::bail!(

@@ -8,6 +8,7 @@
 use crate::web::{Server, PASSWORD};
 use caucus_app::access::accounts::{add_user, AddUser};
 use caucus_app::{ballots, offices::groups, offices::recalls};
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::access::policy::{Actor, Grant, Role};
 use caucus_domain::ballots::spec::{BallotSpec, CountingMethod};
 use caucus_domain::ballots::BallotType;
@@ -38,7 +39,7 @@ pub(crate) struct Held {
 pub(crate) async fn add_expired(s: &Server) -> String {
     add_user(
         &s.app,
-        "test",
+        &Operator::at_the_command_line("test"),
         &AddUser {
             email: EXPIRED_EMAIL.into(),
             role: Role::ClpSecretary,
@@ -129,7 +130,7 @@ pub(crate) async fn hold(s: &Server) -> Held {
     let group = groups::group_code(&s.places.local_authority);
     groups::set_up_group(
         &s.app,
-        "test",
+        &Operator::at_the_command_line("test"),
         &s.places.local_authority,
         "Labour group",
         true,
@@ -138,13 +139,26 @@ pub(crate) async fn hold(s: &Server) -> Held {
     .unwrap();
     let today = s.app.clock.today();
     for number in &others {
-        groups::seat_councillor(&s.app, "test", &group, number, today, Gender::NotGiven)
-            .await
-            .unwrap();
-    }
-    groups::record_leader(&s.app, "test", &group, &others[0], today)
+        groups::seat_councillor(
+            &s.app,
+            &Operator::at_the_command_line("test"),
+            &group,
+            number,
+            today,
+            Gender::NotGiven,
+        )
         .await
         .unwrap();
+    }
+    groups::record_leader(
+        &s.app,
+        &Operator::at_the_command_line("test"),
+        &group,
+        &others[0],
+        today,
+    )
+    .await
+    .unwrap();
     let recall = recalls::open(&s.app, &gs, &group).await.unwrap();
     Held {
         open: ids[0],

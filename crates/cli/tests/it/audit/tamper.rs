@@ -6,6 +6,7 @@
 use crate::support::*;
 use caucus_app::register::members::{record_transition, TransitionRequest};
 use caucus_app::{App, Clock};
+use caucus_domain::access::allowed::{Allowed, Operator};
 use caucus_domain::register::lifecycle::TransitionReason;
 use caucus_domain::register::member::MemberStatus;
 use caucus_domain::rulebook::Rulebook;
@@ -213,6 +214,7 @@ async fn a_member_row_edited_in_the_table_fails_verify_naming_the_member_on_ever
         );
         record_transition(
             &app,
+            &Allowed::operator(&Operator::at_the_command_line("test")),
             "test",
             &TransitionRequest {
                 membership_number: "A1".into(),

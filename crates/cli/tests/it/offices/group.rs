@@ -11,6 +11,7 @@ use caucus_app::access::accounts::{actor, add_user, AddUser};
 use caucus_app::offices::groups::{self, group_code};
 use caucus_app::offices::{appoint, Appointment};
 use caucus_app::{ballots, offices::recalls, AppError};
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::access::policy::{Actor, Grant, Role};
 use caucus_domain::offices::{Gender, OfficeKind};
 use caucus_store::offices::held_on;
@@ -42,9 +43,15 @@ async fn member_id(j: &Journey, number: &str) -> i64 {
 /// the city, in register order) and one former councillor whose seat ended in 2025; the seated
 /// councillors' numbers and the former one's.
 async fn group_of(j: &Journey, n: usize, strong: bool) -> (String, Vec<String>, String) {
-    let unit = groups::set_up_group(&j.app, "test", LIVERPOOL, "Liverpool Labour group", strong)
-        .await
-        .unwrap();
+    let unit = groups::set_up_group(
+        &j.app,
+        &Operator::at_the_command_line("test"),
+        LIVERPOOL,
+        "Liverpool Labour group",
+        strong,
+    )
+    .await
+    .unwrap();
     let living = members::page_in_local_authority(&j.app.store, LIVERPOOL, 0, 1000)
         .await
         .unwrap();
@@ -59,7 +66,7 @@ async fn group_of(j: &Journey, n: usize, strong: bool) -> (String, Vec<String>, 
         };
         let done = appoint(
             &j.app,
-            "test",
+            &Operator::at_the_command_line("test"),
             &Appointment {
                 unit_code: unit.code.clone(),
                 membership_number: number.clone(),
@@ -89,7 +96,7 @@ async fn group_of(j: &Journey, n: usize, strong: bool) -> (String, Vec<String>, 
 async fn lgc_secretary(j: &Journey) -> (Browser, Actor) {
     let added = add_user(
         &j.app,
-        "test",
+        &Operator::at_the_command_line("test"),
         &AddUser {
             email: "lgc@test.invalid".into(),
             role: Role::LgcSecretary,
@@ -178,12 +185,18 @@ async fn a_group_leader_election_appoints_the_winner_for_the_term_the_council_mo
         let j = Journey::start(&db.url).await;
         let (code, c, former) = group_of(&j, 6, true).await;
         assert_eq!(code, group_code(LIVERPOOL));
-        groups::record_leader(&j.app, "test", &code, &c[0], date!(2023 - 05 - 22))
-            .await
-            .unwrap();
+        groups::record_leader(
+            &j.app,
+            &Operator::at_the_command_line("test"),
+            &code,
+            &c[0],
+            date!(2023 - 05 - 22),
+        )
+        .await
+        .unwrap();
         groups::appoint_group_officer(
             &j.app,
-            "test",
+            &Operator::at_the_command_line("test"),
             &code,
             &c[5],
             OfficeKind::ChiefWhip,
@@ -307,9 +320,15 @@ async fn a_group_leader_election_appoints_the_winner_for_the_term_the_council_mo
 
         // Without the strong-leader model the next leader, taking office on a given day, has no set
         // end; the sitting leader's four-year term ends that day.
-        groups::set_up_group(&j.app, "test", LIVERPOOL, "Liverpool Labour group", false)
-            .await
-            .unwrap();
+        groups::set_up_group(
+            &j.app,
+            &Operator::at_the_command_line("test"),
+            LIVERPOOL,
+            "Liverpool Labour group",
+            false,
+        )
+        .await
+        .unwrap();
         let id = run_election(
             &j,
             &officer,
@@ -365,9 +384,15 @@ async fn a_recall_petition_takes_the_group_from_the_register_and_triggers_at_two
             Err(AppError::Invalid(m)) => assert!(m.contains("has no leader"), "{m}"),
             other => panic!("{}: opened without a leader: {other:?}", db.engine),
         }
-        groups::record_leader(&j.app, "test", &code, &c[0], date!(2023 - 05 - 22))
-            .await
-            .unwrap();
+        groups::record_leader(
+            &j.app,
+            &Operator::at_the_command_line("test"),
+            &code,
+            &c[0],
+            date!(2023 - 05 - 22),
+        )
+        .await
+        .unwrap();
 
         // The CLP secretary does not run the council's ballots; the LGC secretary opens it from
         // the group's page with nothing typed but the group.

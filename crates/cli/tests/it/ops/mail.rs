@@ -7,6 +7,7 @@ use caucus_app::access::accounts::{add_user, totp_code, AddUser};
 use caucus_app::access::password_reset::REQUEST_ANSWER;
 use caucus_app::ops::mail::{deliver_due, Mailer, MAX_ATTEMPTS};
 use caucus_app::{App, Clock};
+use caucus_domain::access::allowed::Operator;
 use caucus_domain::access::policy::Role;
 use caucus_domain::rulebook::Rulebook;
 use caucus_store::{audit, ops::outbox, Store};
@@ -134,7 +135,7 @@ pub async fn account(app: &App, email: &str, role: Role) -> Option<String> {
         .is_some();
     add_user(
         app,
-        "test",
+        &Operator::at_the_command_line("test"),
         &AddUser {
             email: email.to_string(),
             role,
