@@ -827,7 +827,7 @@ pub async fn roll_of(app: &App, actor: &Actor, id: i64) -> Result<(Ballot, Vec<R
         actor,
         "read_ballot_roll",
         &format!("ballot:{id}"),
-        &Decision::allow(why.reasons().to_vec()),
+        &why,
     )
     .await?;
     Ok((

@@ -1,8 +1,8 @@
 //! The auditor's reading of the audit log, the access log and the chain's verification. Each is
 //! authorised by the access policy (only the auditor reads them) and each reading is itself written
 //! to the access log, so who looked at the logs is on record too.
-use caucus_domain::access::policy::{can, Action, Actor, Resource};
-use caucus_domain::decision::Decision;
+use caucus_domain::access::allowed::Allowed;
+use caucus_domain::access::policy::{self, Action, Actor, Resource};
 use caucus_store::access::logs::{self, AccessRow, LogFilter};
 use caucus_store::audit::{self, Event, Verification};
 
@@ -10,18 +10,14 @@ use crate::register::records::{Page, MAX_PAGE};
 use crate::{App, AppError, Result};
 
 /// The policy's answer; a refusal is itself written to the access log (`what` the actor tried).
-async fn authorise(app: &App, actor: &Actor, what: &str) -> Result<Decision> {
-    let d = can(
-        actor,
-        Action::ReadAuditLog,
-        &Resource::AuditLog,
-        app.clock.today(),
-    );
-    if d.allowed {
-        Ok(d)
-    } else {
-        crate::register::records::log_refused(app, actor, what, "log", &d).await?;
-        Err(AppError::Forbidden(d))
+async fn authorise(app: &App, actor: &Actor, what: &str) -> Result<Allowed> {
+    let on = app.clock.today();
+    match policy::authorise(actor, Action::ReadAuditLog, &Resource::AuditLog, on) {
+        Ok(allowed) => Ok(allowed),
+        Err(d) => {
+            crate::register::records::log_refused(app, actor, what, "log", &d).await?;
+            Err(AppError::Forbidden(d))
+        }
     }
 }
 
@@ -30,14 +26,12 @@ async fn log_read(
     actor: &Actor,
     what: &str,
     f: &LogFilter,
-    why: &Decision,
+    why: &Allowed,
 ) -> Result<()> {
-    let detail = serde_json::json!({
-        "allowed_by": why.reasons,
+    let filter = serde_json::json!({
         "actor": f.actor, "subject": f.subject, "from": f.from, "until": f.until,
-    })
-    .to_string();
-    crate::register::records::log_line(app, actor, what, "log", detail).await
+    });
+    crate::register::records::log_allowed(app, actor, what, "log", why, filter).await
 }
 
 /// Checks a filter's dates and page size before they reach the database.

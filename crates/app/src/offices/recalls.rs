@@ -112,7 +112,7 @@ pub async fn state(app: &App, actor: &Actor, id: i64) -> Result<PetitionState> {
         actor,
         "read_recall_petition",
         &format!("recall:{id}"),
-        &Decision::allow(why.reasons().to_vec()),
+        &why,
     )
     .await?;
     let unit_name = units::get(&app.store, row.unit_id)

@@ -1,6 +1,7 @@
 //! Reading the register as someone: units, membership lists with eligibility flags, a member's record,
 //! history and eligibility. Every read asks the access policy first, and every read of a member's
 //! record (or a list of them) by anyone other than that member is written to the access log.
+use caucus_domain::access::allowed::Allowed;
 use caucus_domain::access::policy::{self, can, Action, Actor, Resource};
 use caucus_domain::ballots::BallotType;
 use caucus_domain::decision::Decision;
@@ -47,29 +48,49 @@ fn next_of<T, C>(items: &[T], limit: i64, cursor: impl Fn(&T) -> C) -> Option<C>
     }
 }
 
-fn authorise(actor: &Actor, action: Action, resource: &Resource, on: Date) -> Result<Decision> {
-    let d = can(actor, action, resource, on);
-    if d.allowed {
-        Ok(d)
-    } else {
-        Err(AppError::Forbidden(d))
-    }
+fn authorise(actor: &Actor, action: Action, resource: &Resource, on: Date) -> Result<Allowed> {
+    policy::authorise(actor, action, resource, on).map_err(AppError::Forbidden)
 }
 
 fn actor_name(actor: &Actor) -> String {
     format!("account:{}", actor.account_id)
 }
 
-/// Writes a read by `actor` to the access log, with the decision that allowed it.
+/// Writes a read by `actor` to the access log, with the decision that allowed it: only an
+/// `Allowed` writes an allowed line, so a read cannot be logged as allowed without its check.
 pub(crate) async fn log_read(
     app: &App,
     actor: &Actor,
     action: &str,
     subject: &str,
-    why: &Decision,
+    why: &Allowed,
 ) -> Result<()> {
-    let detail = serde_json::json!({ "allowed_by": why.reasons }).to_string();
-    log_line(app, actor, action, subject, detail).await
+    log_allowed(app, actor, action, subject, why, serde_json::json!({})).await
+}
+
+/// `log_read` with more to say than what allowed it (`extra`, a JSON object, is merged into the
+/// line's detail beside `allowed_by`).
+pub(crate) async fn log_allowed(
+    app: &App,
+    actor: &Actor,
+    action: &str,
+    subject: &str,
+    why: &Allowed,
+    extra: serde_json::Value,
+) -> Result<()> {
+    let mut detail = serde_json::json!({ "allowed_by": why.reasons() });
+    if let (Some(d), serde_json::Value::Object(more)) = (detail.as_object_mut(), extra) {
+        d.extend(more);
+    }
+    log_outcome(
+        app,
+        actor,
+        action,
+        subject,
+        detail.to_string(),
+        access::ALLOWED,
+    )
+    .await
 }
 
 /// Writes a read the access policy refused to the access log, with its reasons: an auditor sees who
@@ -85,20 +106,21 @@ pub(crate) async fn log_refused(
     log_outcome(app, actor, action, subject, detail, access::REFUSED).await
 }
 
-/// Writes a line by `actor` to the access log, with `detail` (JSON) saying what allowed the read.
-pub(crate) async fn log_line(
+/// Writes an attempt that found nothing (an unknown number, a search with no result) to the access
+/// log, with `detail` (JSON).
+pub(crate) async fn log_not_found(
     app: &App,
     actor: &Actor,
     action: &str,
     subject: &str,
     detail: String,
 ) -> Result<()> {
-    log_outcome(app, actor, action, subject, detail, access::ALLOWED).await
+    log_outcome(app, actor, action, subject, detail, access::NOT_FOUND).await
 }
 
-/// Writes a line by `actor` to the access log with its outcome (`access::ALLOWED`, `REFUSED` or
-/// `NOT_FOUND`).
-pub(crate) async fn log_outcome(
+/// Writes a line by `actor` to the access log with its outcome. Private: an allowed line is written
+/// only through `log_read`/`log_allowed`, which take the `Allowed`.
+async fn log_outcome(
     app: &App,
     actor: &Actor,
     action: &str,
@@ -265,18 +287,20 @@ async fn members_of(
     limit: i64,
 ) -> Result<MemberList> {
     let today = app.clock.today();
-    let why = can(actor, Action::ListMembers, resource, today);
-    if !why.allowed {
-        log_refused(
-            app,
-            actor,
-            "list_members",
-            &format!("unit:{}", u.code),
-            &why,
-        )
-        .await?;
-        return Err(AppError::Forbidden(why));
-    }
+    let why = match policy::authorise(actor, Action::ListMembers, resource, today) {
+        Ok(allowed) => allowed,
+        Err(refused) => {
+            log_refused(
+                app,
+                actor,
+                "list_members",
+                &format!("unit:{}", u.code),
+                &refused,
+            )
+            .await?;
+            return Err(AppError::Forbidden(refused));
+        }
+    };
     let limit = limit.clamp(1, MAX_PAGE);
     // The head is read before the page, so a page is never kept under a state older than its own.
     let (head_seq, head_hash) = audit::head(&app.store).await?;
@@ -374,22 +398,24 @@ async fn readable_member(
     actor: &Actor,
     number: &str,
     what: &str,
-) -> Result<(Placed, Decision)> {
+) -> Result<(Placed, Allowed)> {
     may_read_members(app, actor, what, number).await?;
     let subject = format!("member:{number}");
     let Some(placed) = members::placed_by_number(&app.store, number).await? else {
-        log_outcome(app, actor, what, &subject, "{}".into(), access::NOT_FOUND).await?;
+        log_not_found(app, actor, what, &subject, "{}".into()).await?;
         return Err(member_not_found(number));
     };
     let resource = Resource::Member {
         member_id: placed.member.id,
         units: placed.units.clone(),
     };
-    let why = can(actor, Action::ReadMember, &resource, app.clock.today());
-    if !why.allowed {
-        log_refused(app, actor, what, &subject, &why).await?;
-        return Err(member_not_found(number));
-    }
+    let why = match policy::authorise(actor, Action::ReadMember, &resource, app.clock.today()) {
+        Ok(allowed) => allowed,
+        Err(refused) => {
+            log_refused(app, actor, what, &subject, &refused).await?;
+            return Err(member_not_found(number));
+        }
+    };
     if actor.member_id != Some(placed.member.id) {
         log_read(app, actor, what, &subject, &why).await?;
     }
@@ -414,7 +440,7 @@ pub async fn member(app: &App, actor: &Actor, number: &str) -> Result<MemberReco
         member: m,
         branch: placed.branch,
         clp: placed.clp,
-        allowed_by: why,
+        allowed_by: Decision::allow(why.reasons().to_vec()),
     })
 }
 
@@ -539,12 +565,14 @@ pub async fn search_members(app: &App, actor: &Actor, text: &str) -> Result<Vec<
         )));
     }
     let subject = format!("search:{}", text.trim());
-    let gate = policy::may_read_any_member(actor, app.clock.today());
-    if !gate.allowed {
-        // Nothing to search: the page says it found no one, and the log says why.
-        log_refused(app, actor, "search_members", &subject, &gate).await?;
-        return Ok(Vec::new());
-    }
+    let gate = match policy::authorise_reading_members(actor, app.clock.today()) {
+        Ok(allowed) => allowed,
+        Err(refused) => {
+            // Nothing to search: the page says it found no one, and the log says why.
+            log_refused(app, actor, "search_members", &subject, &refused).await?;
+            return Ok(Vec::new());
+        }
+    };
     let scope = readable_scope(app, actor).await?;
     let postcode = caucus_domain::register::postcode::search_prefix(text);
     let found =
@@ -570,23 +598,13 @@ pub async fn search_members(app: &App, actor: &Actor, text: &str) -> Result<Vec<
         .iter()
         .map(|m| m.row.membership_number.as_str())
         .collect();
-    let (detail, outcome) = if out.is_empty() {
-        (serde_json::json!({ "found": 0 }), access::NOT_FOUND)
+    if out.is_empty() {
+        let detail = serde_json::json!({ "found": 0 }).to_string();
+        log_not_found(app, actor, "search_members", &subject, detail).await?;
     } else {
-        (
-            serde_json::json!({ "allowed_by": gate.reasons, "found": shown.len(), "shown": shown }),
-            access::ALLOWED,
-        )
-    };
-    log_outcome(
-        app,
-        actor,
-        "search_members",
-        &subject,
-        detail.to_string(),
-        outcome,
-    )
-    .await?;
+        let extra = serde_json::json!({ "found": shown.len(), "shown": shown });
+        log_allowed(app, actor, "search_members", &subject, &gate, extra).await?;
+    }
     Ok(out)
 }
 

@@ -3,11 +3,10 @@
 //! applies the rules, the version check and the audit event in one transaction.
 use caucus_domain::access::policy::{self, can, Action, Actor, Resource};
 use caucus_domain::decision::Decision;
-use caucus_store::access::accounts as access;
 use caucus_store::register::members::{self, Member};
 
 use crate::register::members::{record_transition, TransitionRequest};
-use crate::register::records::{log_outcome, log_refused, may_read_members, member_not_found};
+use crate::register::records::{log_not_found, log_refused, may_read_members, member_not_found};
 use crate::{App, AppError, Result};
 
 /// The policy's answer for this actor and member, without changing anything (to offer the form).
@@ -36,7 +35,7 @@ pub async fn change_status(app: &App, actor: &Actor, req: &TransitionRequest) ->
     may_read_members(app, actor, WHAT, number).await?;
     let subject = format!("member:{number}");
     let Some(placed) = members::placed_by_number(&app.store, number).await? else {
-        log_outcome(app, actor, WHAT, &subject, "{}".into(), access::NOT_FOUND).await?;
+        log_not_found(app, actor, WHAT, &subject, "{}".into()).await?;
         return Err(member_not_found(number));
     };
     let resource = Resource::Member {

@@ -243,6 +243,11 @@ pub fn authorise(
     Allowed::by_policy(actor.account_id, can(actor, action, resource, on))
 }
 
+/// `may_read_any_member` as an `Allowed`: the proof a search or a lookup by number logs its read with.
+pub fn authorise_reading_members(actor: &Actor, on: Date) -> Result<Allowed, Decision> {
+    Allowed::by_policy(actor.account_id, may_read_any_member(actor, on))
+}
+
 /// The grant loop, written once: allowed by the first grant in force whose rule allows it; refused
 /// with every grant's reason (one out of force, or what its rule says) when none does.
 pub fn by_grants(
