@@ -3,7 +3,7 @@
 //! by the policy (403 with its reasons), as in the API.
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use caucus_app::audit::audit_logs;
 use caucus_app::AppError;
@@ -11,9 +11,9 @@ use caucus_store::access::logs::LogFilter;
 use caucus_store::audit::Verification;
 use serde::Deserialize;
 
+use crate::auth::PageSession;
 use crate::extract::Query;
 use crate::pages::error::page_refusal;
-use crate::pages::session::require_session;
 use crate::views::{render, Layout};
 use crate::AppState;
 
@@ -112,13 +112,9 @@ fn chain_line(v: Verification) -> (bool, String) {
 
 pub async fn events(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(filters): Query<Filters>,
+    s: PageSession,
 ) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let chain = match audit_logs::verify_chain(&state.app, &s.actor).await {
         Ok(v) => chain_line(v),
         Err(e) => return page_refusal(e, &s),
@@ -164,13 +160,9 @@ pub async fn events(
 
 pub async fn access(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(filters): Query<Filters>,
+    s: PageSession,
 ) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let (problem, rows, older) =
         match audit_logs::access_log(&state.app, &s.actor, filters.to_filter()).await {
             Ok(page) => (

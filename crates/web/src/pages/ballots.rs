@@ -21,7 +21,7 @@ use crate::api::organisation::units::DecisionBody;
 use crate::auth::PageSession;
 use crate::extract::{Form, Path, Query};
 use crate::pages::error::page_refusal;
-use crate::pages::session::{require_session, session_for_post};
+use crate::pages::session::session_for_post;
 use crate::views::{render, Layout};
 use crate::AppState;
 
@@ -86,11 +86,7 @@ struct ListPage {
     runs_ballots: bool,
 }
 
-async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn list(State(state): State<AppState>, s: PageSession) -> Response {
     let now = state.app.clock.now();
     let mine = match ballots::mine(&state.app, &s.actor).await {
         Ok(b) => b.iter().map(|b| listed(b, now)).collect(),
@@ -156,13 +152,9 @@ struct NewQuery {
 
 async fn new_form(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(q): Query<NewQuery>,
+    s: PageSession,
 ) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let unit = if q.unit.is_empty() {
         s.actor
             .grants
@@ -293,11 +285,7 @@ struct ShowPage {
     has_result: bool,
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn show(State(state): State<AppState>, Path(id): Path<i64>, s: PageSession) -> Response {
     let app = &state.app;
     let b = match ballots::find(app, id).await {
         Ok(b) => b,
@@ -513,11 +501,7 @@ struct RollPage {
     lines: Vec<RollRow>,
 }
 
-async fn roll(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn roll(State(state): State<AppState>, Path(id): Path<i64>, s: PageSession) -> Response {
     let (b, lines) = match ballots::roll_of(&state.app, &s.actor, id).await {
         Ok(x) => x,
         Err(e) => return page_refusal(e, &s),
@@ -594,14 +578,10 @@ fn rounds_of(json: &serde_json::Value, candidates: &[String]) -> Vec<RoundColumn
 
 async fn result(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
     Query(q): Query<ReceiptQuery>,
+    s: PageSession,
 ) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let o = match ballots::outcome(&state.app, &s.actor, id).await {
         Ok(o) => o,
         Err(e) => return page_refusal(e, &s),
@@ -664,13 +644,9 @@ async fn result(
 
 async fn result_html(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(id): Path<i64>,
+    s: PageSession,
 ) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     match ballots::outcome(&state.app, &s.actor, id).await {
         // A report with its own styles, which this site's policy would not apply: a download.
         Ok(o) => (
@@ -688,11 +664,7 @@ async fn result_html(
     }
 }
 
-async fn blt(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn blt(State(state): State<AppState>, Path(id): Path<i64>, s: PageSession) -> Response {
     match ballots::outcome(&state.app, &s.actor, id).await {
         Ok(o) => (
             [

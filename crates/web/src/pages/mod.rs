@@ -16,14 +16,14 @@ use std::net::SocketAddr;
 
 use self::error::{page_error, page_refusal};
 use crate::api::organisation::units::DecisionBody;
-use crate::auth::{self, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
+use crate::auth::{self, PageSession, LOGIN_CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::ReasonBody;
 use crate::extract::{Form, Path, Query};
 use crate::views::{render, sentence, Layout};
 use crate::AppState;
 pub use routes::PageRoute;
 use routes::Pages;
-use session::{require_session, session_for_form, CsrfForm, SECOND_FACTOR_PATH};
+use session::{session_for_form, CsrfForm, SECOND_FACTOR_PATH};
 
 pub mod access;
 mod audit;
@@ -256,13 +256,9 @@ struct SearchQuery {
 
 async fn search(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Query(q): Query<SearchQuery>,
+    s: PageSession,
 ) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let query = q.q.trim().to_string();
     let (searched, problem, results) = if query.is_empty() {
         (false, None, Vec::new())
@@ -329,13 +325,9 @@ struct MemberPage {
 
 async fn member(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(number): Path<String>,
+    s: PageSession,
 ) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let r = match records::member(&state.app, &s.actor, &number).await {
         Ok(r) => r,
         Err(e) => return page_refusal(e, &s),
@@ -540,14 +532,10 @@ struct CursorQuery {
 
 async fn unit(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(code): Path<String>,
     Query(q): Query<CursorQuery>,
+    s: PageSession,
 ) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let view = match records::unit(&state.app, &s.actor, &code).await {
         Ok(x) => x,
         Err(e) => return page_refusal(e, &s),

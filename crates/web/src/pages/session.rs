@@ -1,5 +1,7 @@
 //! A page's session: the logged-in reader, or the way to the login (or to enrolment of a second
 //! factor), and the CSRF check of a form against the session.
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -36,6 +38,16 @@ pub(crate) async fn require_session(
             Err(Redirect::to(to).into_response())
         }
         Err(e) => Err(page_error(e)),
+    }
+}
+
+/// A page handler takes the reader's session as an argument: a visitor without one is sent to the
+/// login (or to enrolment) before the handler runs.
+impl FromRequestParts<AppState> for PageSession {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        require_session(state, &parts.headers).await
     }
 }
 

@@ -13,7 +13,7 @@ use crate::auth::PageSession;
 use crate::error::ReasonBody;
 use crate::extract::{Form, Path};
 use crate::pages::error::page_refusal;
-use crate::pages::session::{require_session, session_for_form, CsrfForm};
+use crate::pages::session::{session_for_form, CsrfForm};
 use crate::views::{render, Layout};
 use crate::AppState;
 
@@ -103,11 +103,8 @@ async fn page(
     )
 }
 
-pub async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    match require_session(&state, &headers).await {
-        Ok(s) => page(&state, &s, StatusCode::OK, None, None, Vec::new()).await,
-        Err(r) => r,
-    }
+pub async fn list(State(state): State<AppState>, s: PageSession) -> Response {
+    page(&state, &s, StatusCode::OK, None, None, Vec::new()).await
 }
 
 struct MakeFields {

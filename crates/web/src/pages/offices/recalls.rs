@@ -1,6 +1,7 @@
 //! Petitions to recall a Labour group's leader: an officer opens one for a group, whose members the
 //! register gives; each group member signs once; the page shows the count against the rulebook's
 //! threshold and whether the recall is triggered, with the clause.
+use crate::auth::PageSession;
 use crate::pages::routes::Pages;
 use askama::Template;
 use axum::extract::State;
@@ -13,7 +14,7 @@ use crate::api::organisation::units::DecisionBody;
 use crate::extract::{Form, Path, Query};
 use crate::pages::ballots::field;
 use crate::pages::error::page_refusal;
-use crate::pages::session::{require_session, session_for_post};
+use crate::pages::session::session_for_post;
 use crate::views::{render, Layout};
 use crate::AppState;
 
@@ -38,15 +39,7 @@ struct NewQuery {
     unit: String,
 }
 
-async fn new_form(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Query(q): Query<NewQuery>,
-) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn new_form(Query(q): Query<NewQuery>, s: PageSession) -> Response {
     render(
         StatusCode::OK,
         &NewPage {
@@ -96,11 +89,7 @@ struct ShowPage {
     may_sign: bool,
 }
 
-async fn show(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<i64>) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn show(State(state): State<AppState>, Path(id): Path<i64>, s: PageSession) -> Response {
     let p = match recalls::state(&state.app, &s.actor, id).await {
         Ok(p) => p,
         Err(e) => return page_refusal(e, &s),

@@ -4,14 +4,14 @@
 //! the accounts. Each part comes from a use case that asks the access policy.
 use askama::Template;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use caucus_app::{audit::audit_logs, ops::dashboard as uses, register::records};
 use caucus_domain::access::policy::Role;
 use caucus_store::access::logs::LogFilter;
 
 use crate::api::organisation::units::DecisionBody;
-use crate::pages::session::require_session;
+use crate::auth::PageSession;
 use crate::views::{render, Layout};
 use crate::AppState;
 
@@ -96,11 +96,7 @@ struct DashboardPage {
     problems: Vec<String>,
 }
 
-pub async fn dashboard(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+pub async fn dashboard(State(state): State<AppState>, s: PageSession) -> Response {
     let app = &state.app;
     let today = app.clock.today();
     let mut problems = Vec::new();

@@ -2,6 +2,7 @@
 //! last error. With no SMTP server configured it is where mail waits (the admin passes it on); a
 //! message given up on after repeated errors can be put back in the queue. A message holding a
 //! credential meant for its recipient only (a password-reset link) is shown with it redacted.
+use crate::auth::PageSession;
 use crate::pages::routes::Pages;
 use askama::Template;
 use axum::extract::State;
@@ -12,7 +13,7 @@ use time::OffsetDateTime;
 
 use crate::extract::{Form, Path};
 use crate::pages::error::page_refusal;
-use crate::pages::session::{require_session, session_for_form, CsrfForm};
+use crate::pages::session::{session_for_form, CsrfForm};
 use crate::views::{render, Layout};
 use crate::AppState;
 
@@ -49,11 +50,7 @@ fn when(unix: i64) -> String {
         .unwrap_or_else(|_| unix.to_string())
 }
 
-async fn list(State(state): State<AppState>, headers: HeaderMap) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
+async fn list(State(state): State<AppState>, s: PageSession) -> Response {
     let mails = match mail::outbox(&state.app, &s.actor, 200).await {
         Ok(m) => m,
         Err(e) => return page_refusal(e, &s),

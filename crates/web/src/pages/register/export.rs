@@ -1,15 +1,15 @@
 //! The CSV export of a unit's membership list (SPEC 3.3): the same list `caucus export members`
 //! writes, for the logged-in account when the access policy entitles it to the unit's list, with the
 //! account's email in the watermark and the audit event. Refusals are a 403 page naming the reasons.
+use crate::auth::PageSession;
 use crate::pages::routes::Pages;
 use axum::extract::State;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use caucus_app::register::member_export::{export_members_as, Authority, Requester};
 
 use crate::extract::Path;
 use crate::pages::error::page_refusal;
-use crate::pages::session::require_session;
 use crate::AppState;
 
 pub(crate) fn pages(p: Pages) -> Pages {
@@ -27,13 +27,9 @@ fn file_name(code: &str, day: &str) -> String {
 
 async fn export(
     State(state): State<AppState>,
-    headers: HeaderMap,
     Path(code): Path<String>,
+    s: PageSession,
 ) -> Response {
-    let s = match require_session(&state, &headers).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
     let requester = match Requester::parse(&s.email) {
         Ok(r) => r,
         Err(e) => return page_refusal(e, &s),
