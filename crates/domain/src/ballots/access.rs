@@ -1,6 +1,6 @@
 //! What a unit's ballots allow: the secretaries and staff who read a unit's members run its
 //! ballots (create, freeze the roll, which names members, close and publish).
-use crate::access::policy::{with_article, Grant};
+use crate::access::grants::{with_article, Grant};
 use crate::decision::Reason;
 use crate::rulebook::{ACCESS_GRANTS, ACCESS_ROLES};
 

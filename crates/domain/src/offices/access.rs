@@ -1,7 +1,7 @@
 //! What a Labour group's recall petitions allow. A petition names the councillors who signed it:
 //! beyond the group itself, only the officers who run the ballots of its area (and so open
 //! petitions there) and the auditor read it.
-use crate::access::policy::{with_article, Grant, Role};
+use crate::access::grants::{with_article, Grant, Role};
 use crate::decision::{Decision, Reason};
 use crate::rulebook::{ACCESS_GRANTS, ACCESS_ROLES, GROUP_LEADER};
 

@@ -1,6 +1,6 @@
 //! What the organisation's records allow: the directory of units holds no personal data, so every
 //! role in force reads it.
-use crate::access::policy::Grant;
+use crate::access::grants::Grant;
 use crate::decision::Reason;
 use crate::rulebook::ACCESS_GRANTS;
 

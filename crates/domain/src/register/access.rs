@@ -1,7 +1,7 @@
 //! What the register's records allow: a member reads their own record; a grant of a role that
 //! reads members' records reads, and lists, the members of the units it covers; the General
 //! Secretary and regional directors record changes of status there.
-use crate::access::policy::{with_article, Actor, Grant, Role};
+use crate::access::grants::{with_article, Actor, Grant, Role};
 use crate::decision::{Decision, Reason};
 use crate::rulebook::{ACCESS_GRANTS, ACCESS_ROLES, ACCESS_SELF, GROUP_LEADER_LISTS};
 
