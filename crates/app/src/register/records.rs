@@ -147,7 +147,7 @@ async fn log_outcome(
 /// What a reader is told of a member number that does not exist, and of a member they may not
 /// read: the same status and the same words, whatever the number (which the access log keeps), so
 /// the answer never says that the member exists.
-pub(crate) fn member_not_found(_number: &str) -> AppError {
+pub(crate) fn member_not_found() -> AppError {
     AppError::NotFound("member".to_string())
 }
 
@@ -403,7 +403,7 @@ async fn readable_member(
     let subject = format!("member:{number}");
     let Some(placed) = members::placed_by_number(&app.store, number).await? else {
         log_not_found(app, actor, what, &subject, "{}".into()).await?;
-        return Err(member_not_found(number));
+        return Err(member_not_found());
     };
     let resource = Resource::Member {
         member_id: placed.member.id,
@@ -413,7 +413,7 @@ async fn readable_member(
         Ok(allowed) => allowed,
         Err(refused) => {
             log_refused(app, actor, what, &subject, &refused).await?;
-            return Err(member_not_found(number));
+            return Err(member_not_found());
         }
     };
     if actor.member_id != Some(placed.member.id) {
@@ -426,7 +426,7 @@ async fn readable_member(
 pub(crate) async fn placed_member(app: &App, number: &str) -> Result<Placed> {
     members::placed_by_number(&app.store, number)
         .await?
-        .ok_or_else(|| member_not_found(number))
+        .ok_or_else(member_not_found)
 }
 
 pub async fn member(app: &App, actor: &Actor, number: &str) -> Result<MemberRecord> {

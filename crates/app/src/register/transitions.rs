@@ -19,7 +19,7 @@ pub async fn may_change_status(app: &App, actor: &Actor, number: &str) -> Result
     };
     let today = app.clock.today();
     if !can(actor, Action::ReadMember, &resource, today).allowed {
-        return Err(member_not_found(number));
+        return Err(member_not_found());
     }
     Ok(can(actor, Action::ChangeMemberStatus, &resource, today))
 }
@@ -36,7 +36,7 @@ pub async fn change_status(app: &App, actor: &Actor, req: &TransitionRequest) ->
     let subject = format!("member:{number}");
     let Some(placed) = members::placed_by_number(&app.store, number).await? else {
         log_not_found(app, actor, WHAT, &subject, "{}".into()).await?;
-        return Err(member_not_found(number));
+        return Err(member_not_found());
     };
     let resource = Resource::Member {
         member_id: placed.member.id,
@@ -46,7 +46,7 @@ pub async fn change_status(app: &App, actor: &Actor, req: &TransitionRequest) ->
     let read = can(actor, Action::ReadMember, &resource, today);
     if !read.allowed {
         log_refused(app, actor, WHAT, &subject, &read).await?;
-        return Err(member_not_found(number));
+        return Err(member_not_found());
     }
     let change = match policy::authorise(actor, Action::ChangeMemberStatus, &resource, today) {
         Ok(allowed) => allowed,
